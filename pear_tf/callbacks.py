@@ -1,0 +1,73 @@
+"""Keras callbacks for PEAR runs: checkpoints, validation metrics and TensorBoard views."""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pear_tf.attributes import ATTRIBUTE_NAMES
+from pear_tf.evaluate_lib import evaluate_model
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves model, both optimizers and the finished epoch count after every epoch."""
+
+    def __init__(self, manager, epoch_variable):
+        super().__init__()
+        self.manager = manager
+        self.epoch_variable = epoch_variable
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_variable.assign(epoch + 1)
+        self.manager.save(checkpoint_number=epoch + 1)
+
+
+class PearSummaries(keras.callbacks.Callback):
+    """Per epoch: validation SRCC/PLCC/accuracy/EMD, learning rates, reconstructions and z.
+
+    The validation metrics are added to the epoch's logs (so the progress bar and the
+    Keras TensorBoard callback placed after this one show them); learning rates,
+    reconstructions (also written as ``reconstructions.png`` in ``png_dir``) and
+    histograms of q(z|x) per attribute go to TensorBoard under ``log_dir``.
+    """
+
+    def __init__(self, log_dir, png_dir, validation, scale, num_images=8):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(log_dir)
+        self.png_dir = png_dir
+        self.validation = validation
+        self.scale = scale
+        self.images = next(iter(validation.unbatch().batch(num_images)))["image"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics, predictions = evaluate_model(self.model, self.validation, self.scale)
+        if logs is not None:
+            logs.update({f"val_{key}": value for key, value in metrics.items() if key != "num_images"})
+        outputs = self.model(self.images, training=False, reconstruct=True)
+        grid = reconstruction_grid(self.images, outputs["reconstruction"])
+        keras.utils.save_img(os.path.join(self.png_dir, "reconstructions.png"), grid, scale=False)
+        with self.writer.as_default(step=epoch + 1):
+            tf.summary.scalar("learning_rate/backbone", float(self.model.backbone_optimizer.learning_rate))
+            tf.summary.scalar("learning_rate/heads", float(self.model.optimizer.learning_rate))
+            tf.summary.image("reconstructions", grid[np.newaxis] / 255.0)
+            for i, name in enumerate(ATTRIBUTE_NAMES):
+                tf.summary.histogram(f"q_z/{name}", predictions["attributes"][:, i])
+        self.writer.flush()
+
+
+def reconstruction_grid(images, reconstructions):
+    """Inputs over their reconstructions, side by side: a uint8-range [2R, N·R, 3] array."""
+    size = reconstructions.shape[1]
+    inputs = tf.image.resize(images, [size, size]) / 255.0
+    rows = [tf.concat(tf.unstack(row), axis=1) for row in (inputs, tf.clip_by_value(reconstructions, 0.0, 1.0))]
+    return np.round(tf.concat(rows, axis=0).numpy() * 255.0)
+
+
+def write_eval_summaries(log_dir, metrics, step):
+    """Writes the final test metrics as TensorBoard scalars under eval/."""
+    writer = tf.summary.create_file_writer(log_dir)
+    with writer.as_default(step=step):
+        for key, value in metrics.items():
+            tf.summary.scalar(f"eval/{key}", value)
+    writer.flush()

@@ -1,0 +1,92 @@
+"""absl flags shared by the command-line entry points, and their mapping onto configs.
+
+Only entry points (``python -m pear_tf.<command>``) call ``define_*``; libraries take
+the configs built here and never read FLAGS.
+"""
+
+import os
+
+from absl import flags
+
+from pear_tf.config import ModelConfig
+from pear_tf.data.sources import DATASETS
+from pear_tf.data.synthetic import FLAVOURS
+from pear_tf.model.backbone import BACKBONES
+from pear_tf.train_lib import STRATEGIES, TrainConfig
+
+FLAGS = flags.FLAGS
+
+
+def define_model_flags():
+    flags.DEFINE_enum("backbone", "resnet50", BACKBONES, "Image encoder: the paper's ResNet50, or tiny.")
+    flags.DEFINE_string(
+        "backbone_weights", None, "ResNet50 weights: unset (random), 'imagenet', or a local weights file."
+    )
+    flags.DEFINE_integer("image_size", 224, "Side of the encoder input; images are resized to size·256/224 first.")
+    flags.DEFINE_integer("recon_size", 256, "Side of the reconstructed image: 8·2^n, 16..256.")
+
+
+def define_data_flags():
+    flags.DEFINE_enum("dataset", "synthetic", DATASETS, "Data set to train and evaluate on.")
+    flags.DEFINE_string("data_dir", None, "Folder of the unpacked data set (not used by synthetic).")
+    flags.DEFINE_enum("synthetic_flavour", "aadb", sorted(FLAVOURS), "Synthetic set: AADB-like or AVA-like.")
+    flags.DEFINE_list("synthetic_sizes", ["4800", "300", "600"], "Synthetic train,validation,test sizes.")
+    flags.DEFINE_integer("seed", 0, "Seed of data generation, shuffling, augmentation and initialisation.")
+
+
+def define_train_flags():
+    define_model_flags()
+    define_data_flags()
+    flags.DEFINE_string("model_dir", None, "Run folder: checkpoints, logs, eval_metrics.json. Default runs/<dataset>.")
+    flags.DEFINE_string("export_dir", None, "Model base folder for SavedModel versions. Default savedmodels/<dataset>.")
+    flags.DEFINE_boolean("export", True, "Export a SavedModel version after training.")
+    flags.DEFINE_integer("batch_size", 128, "Global batch size (split across replicas).")
+    flags.DEFINE_integer("epochs", 10, "Epochs to train (a resumed run continues to this count).")
+    flags.DEFINE_enum("loss", "pear", ["pear"], "Objective: pear (Eq. 2).")
+    flags.DEFINE_float("lambda_recon", 0.1, "λ: weight of the reconstruction MSE; KL_z is weighted 1+λ.")
+    flags.DEFINE_float("beta", 0.1, "β: weight of KL_s.")
+    flags.DEFINE_float("backbone_lr", 1e-4, "Adam learning rate of the backbone.")
+    flags.DEFINE_float("head_lr", 1e-3, "Adam learning rate of everything but the backbone.")
+    flags.DEFINE_integer("mc_samples", 16, "Latent samples behind the exported score_std (0: none).")
+    flags.DEFINE_enum("strategy", "auto", STRATEGIES, "auto: MirroredStrategy when several GPUs are visible.")
+    flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch.")
+
+
+def model_config_from_flags():
+    return ModelConfig(
+        backbone=FLAGS.backbone,
+        backbone_weights=FLAGS.backbone_weights,
+        image_size=FLAGS.image_size,
+        recon_size=FLAGS.recon_size,
+    )
+
+
+def train_config_from_flags():
+    return TrainConfig(
+        model=model_config_from_flags(),
+        dataset=FLAGS.dataset,
+        synthetic_flavour=FLAGS.synthetic_flavour,
+        synthetic_sizes=tuple(int(n) for n in FLAGS.synthetic_sizes),
+        model_dir=FLAGS.model_dir or os.path.join("runs", FLAGS.dataset),
+        export_dir=(FLAGS.export_dir or os.path.join("savedmodels", FLAGS.dataset)) if FLAGS.export else None,
+        batch_size=FLAGS.batch_size,
+        epochs=FLAGS.epochs,
+        lambda_recon=FLAGS.lambda_recon,
+        beta=FLAGS.beta,
+        backbone_lr=FLAGS.backbone_lr,
+        head_lr=FLAGS.head_lr,
+        mc_samples=FLAGS.mc_samples,
+        strategy=FLAGS.strategy,
+        seed=FLAGS.seed,
+        verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose),
+    )
+
+
+def write_resolved_flags(model_dir, filename="flags.txt"):
+    """Writes every pear_tf flag with its value, as a flagfile that replays the run."""
+    os.makedirs(model_dir, exist_ok=True)
+    lines = [flag.serialize() for flag in FLAGS.get_flags_for_module(__name__)]
+    path = os.path.join(model_dir, filename)
+    with open(path, "w") as f:
+        f.write("\n".join(line for line in lines if line) + "\n")
+    return path

@@ -1,0 +1,47 @@
+"""Small typed configs for the model; built from flags by the CLIs, never from FLAGS here."""
+
+import dataclasses
+import json
+
+from pear_tf import attributes
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """What fixes PEAR's architecture (DESIGN.md §1).
+
+    Attributes:
+      backbone: "resnet50" (the paper) or "tiny" (a small CNN for tests and the demo;
+        every other part is shared).
+      backbone_weights: None, "imagenet", or the path of a local weights file.
+      image_size: side of the square encoder input (224 in the paper).
+      bin_values: the score of each bin of the rating distribution; d = their number
+        (AVA 1..10, d=10; AADB 0..5, d=6).
+      num_attributes: k, photographic attributes in z.
+      content_dim: j, deep content features in s.
+      recon_size: side of the reconstructed image (256 in the paper); a power of two
+        times 8, since the decoder starts from an 8x8 grid and doubles per layer.
+      temperature: of the RelaxedBernoulli sampler for z.
+    """
+
+    backbone: str = "resnet50"
+    backbone_weights: str | None = None
+    image_size: int = 224
+    bin_values: tuple = attributes.AVA_SCALE.bin_values
+    num_attributes: int = attributes.NUM_ATTRIBUTES
+    content_dim: int = 100
+    recon_size: int = 256
+    temperature: float = 1.0
+
+    @property
+    def num_bins(self):
+        return len(self.bin_values)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        fields = json.loads(text)
+        fields["bin_values"] = tuple(fields["bin_values"])
+        return cls(**fields)

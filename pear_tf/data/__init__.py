@@ -1,0 +1,1 @@
+"""Data: the shared preprocessing, the embedded synthetic set, the tf.data pipeline."""

@@ -1,0 +1,44 @@
+"""The one preprocessing function: training, evaluation, SavedModel and TFLite share it.
+
+Images are resized to 256×256 (for the paper's 224 input; in general
+round(image_size·256/224)), then randomly cropped and flipped for training or centre
+cropped otherwise. The result is float32 RGB in 0..255; normalisation belongs to the
+backbone.
+"""
+
+import tensorflow as tf
+
+
+def resize_size(image_size):
+    """The side images are resized to before cropping: 256 for a 224 input."""
+    return int(round(image_size * 256 / 224))
+
+
+def decode_image(image_bytes):
+    """Decodes JPEG, PNG, BMP or GIF (first frame) bytes to uint8 RGB [H, W, 3]."""
+    image = tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return image
+
+
+def preprocess(image, image_size, training=False, seed=None):
+    """Resizes and crops one image for the encoder.
+
+    Args:
+      image: [H, W, 3] RGB, uint8 or float in 0..255.
+      image_size: side of the square output.
+      training: random crop and horizontal flip (needs ``seed``) instead of centre crop.
+      seed: a [2] int stateless seed for the training augmentation.
+
+    Returns:
+      float32 [image_size, image_size, 3] in 0..255.
+    """
+    side = resize_size(image_size)
+    image = tf.image.resize(tf.cast(image, tf.float32), [side, side], antialias=True)
+    image = tf.clip_by_value(image, 0.0, 255.0)
+    if training:
+        crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+        image = tf.image.stateless_random_crop(image, [image_size, image_size, 3], crop_seed)
+        return tf.image.stateless_random_flip_left_right(image, flip_seed)
+    offset = (side - image_size) // 2
+    return image[offset : offset + image_size, offset : offset + image_size, :]

@@ -1,0 +1,228 @@
+"""The embedded demo data set: procedurally generated photographs with known aesthetics.
+
+Each image is drawn from 11 attribute strengths a ∈ [0, 1] (AADB's attributes, each
+rendered visibly) plus one "scene" value that is content beyond the attributes; the
+latent quality is a weighted sum of them, and simulated raters vote around it with
+noise. Everything is deterministic from (seed, index), so image i is the same whatever
+the set's size. The generative rule is written out in README.md.
+
+    python -m pear_tf.data.synthetic --out=DIR --count=4 --image_size=64
+writes a few sample PNGs (e.g. to score with pear_tf.predict).
+"""
+
+import colorsys
+import dataclasses
+import os
+
+import numpy as np
+from scipy import ndimage
+
+from pear_tf.attributes import AADB_SCALE, ATTRIBUTE_NAMES, AVA_SCALE
+
+# Weight of each attribute in the latent quality; "scene" is content beyond them.
+QUALITY_WEIGHTS = {
+    "BalacingElements": 0.3,
+    "ColorHarmony": 0.5,
+    "Content": 0.6,
+    "DoF": 0.7,
+    "Light": 1.0,
+    "MotionBlur": 0.3,
+    "Object": 0.7,
+    "Repetition": 0.3,
+    "RuleOfThirds": 0.4,
+    "Symmetry": 0.3,
+    "VividColor": 0.9,
+}
+SCENE_WEIGHT = 0.5
+_THIRDS = ((1 / 3, 1 / 3), (2 / 3, 1 / 3), (1 / 3, 2 / 3), (2 / 3, 2 / 3))
+
+
+@dataclasses.dataclass(frozen=True)
+class Flavour:
+    """How a synthetic set is rated and what it reveals.
+
+    Attributes:
+      scale: the rating scale (bins) of the votes.
+      raters: (min, max) number of raters per image.
+      rater_noise: standard deviation of one rater's vote around the quality, in bins.
+      score_range: the (low, high) mean score that quality 0 and 1 map to.
+      attributes_observed: whether the attribute labels are given (AADB) or hidden (AVA).
+    """
+
+    scale: object
+    raters: tuple
+    rater_noise: float
+    score_range: tuple
+    attributes_observed: bool
+
+
+FLAVOURS = {
+    "aadb": Flavour(AADB_SCALE, (5, 5), 0.6, (0.3, 4.7), True),
+    "ava": Flavour(AVA_SCALE, (80, 220), 1.3, (2.5, 8.0), False),
+}
+
+
+def _hsv(h, s, v):
+    return np.array(colorsys.hsv_to_rgb(h % 1.0, s, v), np.float32)
+
+
+def _disc(xx, yy, cx, cy, radius):
+    """A soft-edged disc mask and the normalised distance from its centre."""
+    dist = np.hypot(xx - cx, yy - cy)
+    return np.clip((radius - dist) * xx.shape[0] / 1.5, 0.0, 1.0), dist / radius
+
+
+def _composite(image, colour_layer, alpha):
+    alpha = alpha[..., None]
+    return image * (1.0 - alpha) + colour_layer * alpha
+
+
+def render(attribute_values, scene, size, rng):
+    """Renders one photograph; ``attribute_values`` in AADB order, each in [0, 1]."""
+    a = dict(zip(ATTRIBUTE_NAMES, attribute_values))
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    hue = rng.uniform()
+
+    # Background: a sky-to-ground gradient; richer low-frequency texture with "scene",
+    # and fine foliage detail that a shallow depth of field blurs away.
+    top, bottom = _hsv(hue, 0.55, 0.9), _hsv(hue + 0.06, 0.7, 0.45)
+    image = top * (1 - yy[..., None]) + bottom * yy[..., None]
+    clouds = ndimage.gaussian_filter(rng.normal(size=(size, size)), size / 12)
+    clouds /= np.abs(clouds).max() + 1e-6
+    image = image * (1.0 + 0.45 * scene * clouds[..., None])
+    foliage = (rng.uniform(size=(size, size)) > 0.5).astype(np.float32) - 0.5
+    image = image + 0.35 * foliage[..., None]
+    image = ndimage.gaussian_filter(image, (a["DoF"] * size / 20, a["DoF"] * size / 20, 0))
+
+    # Colour harmony: complementary or analogous object hues, against clashing ones.
+    harmonious = rng.choice([0.5, 0.08, -0.08])
+    clashing = rng.choice([-1, 1]) * rng.uniform(0.22, 0.32)
+    object_colour = _hsv(hue + a["ColorHarmony"] * harmonious + (1 - a["ColorHarmony"]) * clashing, 0.85, 0.95)
+
+    # Main object: its size is "object emphasis"; it sits on a thirds point or elsewhere.
+    radius = 0.07 + 0.17 * a["Object"]
+    thirds = np.array(_THIRDS[rng.integers(4)])
+    elsewhere = rng.choice([rng.uniform(0.45, 0.55, 2), rng.uniform(0.08, 0.92, 2)])
+    cx, cy = a["RuleOfThirds"] * thirds + (1 - a["RuleOfThirds"]) * elsewhere
+    mask, dist = _disc(xx, yy, cx, cy, radius)
+    # Interesting content: concentric rings and an eye-like centre on the object.
+    rings = 0.5 + 0.5 * np.cos(dist * 3 * np.pi)
+    layer = object_colour * (1.0 - 0.7 * a["Content"] * rings[..., None])
+    # Motion blur: a horizontal streak of the object and its mask.
+    length = 1 + int(a["MotionBlur"] * size / 5)
+    layer = ndimage.uniform_filter1d(layer * mask[..., None], length, axis=1)
+    mask = ndimage.uniform_filter1d(mask, length, axis=1)
+    image = _composite(image, layer / np.maximum(mask, 1e-3)[..., None], mask)
+
+    # Balancing element: a smaller echo opposite the main object through the centre.
+    echo, _ = _disc(xx, yy, 1 - cx, 1 - cy, radius * 0.55)
+    image = _composite(image, object_colour * 0.8, echo * a["BalacingElements"])
+    # Repetition: a row of small identical shapes along the bottom.
+    for x in np.linspace(0.1, 0.9, 6):
+        dot, _ = _disc(xx, yy, x, 0.9, 0.035)
+        image = _composite(image, _hsv(hue + 0.5, 0.6, 1.0), dot * a["Repetition"])
+
+    # Symmetry: blend towards the left-right mirror image.
+    image = image * (1 - 0.5 * a["Symmetry"]) + image[:, ::-1] * 0.5 * a["Symmetry"]
+    # Vivid colour: saturation around the grey value.
+    grey = image.mean(axis=-1, keepdims=True)
+    image = grey + (image - grey) * (0.15 + 1.25 * a["VividColor"])
+    # Light: good exposure, against an under- or over-exposed image.
+    gain = 0.25 + 0.75 * a["Light"]
+    image = image * gain if rng.uniform() < 0.5 else image * gain + (1 - gain) * 0.95
+    image = image + rng.normal(0.0, 0.015, image.shape)
+    return (np.clip(image, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+
+
+def quality(attribute_values, scene):
+    """The latent quality in [0, 1]: the normalised weighted sum of attributes and scene."""
+    weights = np.array([QUALITY_WEIGHTS[name] for name in ATTRIBUTE_NAMES])
+    return (np.dot(weights, attribute_values) + SCENE_WEIGHT * scene) / (weights.sum() + SCENE_WEIGHT)
+
+
+def vote_counts(q, flavour, rng):
+    """Votes of simulated raters around a quality: counts per bin of the flavour's scale."""
+    low, high = flavour.score_range
+    # Quality concentrates near 0.5; stretch it so means use most of the scale.
+    centre = low + (high - low) * np.clip(0.5 + (q - 0.5) * 2.2, 0.0, 1.0)
+    raters = rng.integers(flavour.raters[0], flavour.raters[1] + 1)
+    bins = np.asarray(flavour.scale.bin_values)
+    votes = np.clip(np.rint(centre + rng.normal(0.0, flavour.rater_noise, raters)), bins[0], bins[-1])
+    return np.array([(votes == b).sum() for b in bins], np.float32)
+
+
+def example(index, flavour="aadb", size=73, seed=0):
+    """Generates example ``index`` of a synthetic set, deterministically from (seed, index).
+
+    Returns:
+      A dict: ``image`` uint8 [size, size, 3], ``votes`` [d] counts, ``attributes`` [11]
+      (the true strengths, also where the flavour hides them), ``scene``.
+    """
+    spec = FLAVOURS[flavour]
+    rng = np.random.default_rng([seed, index])
+    # Attribute strengths lean to the ends, as raters' labels do.
+    values = rng.beta(0.7, 0.7, len(ATTRIBUTE_NAMES)).astype(np.float32)
+    scene = float(rng.uniform())
+    image = render(values, scene, size, rng)
+    return {
+        "image": image,
+        "votes": vote_counts(quality(values, scene), spec, rng),
+        "attributes": values,
+        "scene": scene,
+    }
+
+
+def generate(num_examples, flavour="aadb", size=73, seed=0, start=0):
+    """Generates examples start..start+num_examples-1 as stacked numpy arrays.
+
+    Returns:
+      A dict of arrays: ``image`` [N, size, size, 3] uint8, ``distribution`` [N, d]
+      (normalised votes), ``votes`` [N, d], ``attributes`` [N, 11] and
+      ``attribute_mask`` [N, 11] (ones for AADB-like, zeros for AVA-like).
+    """
+    spec = FLAVOURS[flavour]
+    examples = [example(start + i, flavour, size, seed) for i in range(num_examples)]
+    votes = np.stack([e["votes"] for e in examples])
+    attributes = np.stack([e["attributes"] for e in examples])
+    return {
+        "image": np.stack([e["image"] for e in examples]),
+        "votes": votes,
+        "distribution": votes / votes.sum(axis=1, keepdims=True),
+        "attributes": attributes,
+        "attribute_mask": np.full_like(attributes, 1.0 if spec.attributes_observed else 0.0),
+    }
+
+
+def write_samples(out_dir, count, flavour="aadb", size=73, seed=0, start=10**6):
+    """Writes ``count`` sample PNGs (indices unused by the train/test splits) and returns their paths."""
+    from PIL import Image
+
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = os.path.join(out_dir, f"sample_{i}.png")
+        Image.fromarray(example(start + i, flavour, size, seed)["image"]).save(path)
+        paths.append(path)
+    return paths
+
+
+def main(argv):
+    del argv
+    from absl import flags
+
+    from pear_tf.data.preprocessing import resize_size
+
+    cfg = flags.FLAGS
+    for path in write_samples(cfg.out, cfg.count, cfg.flavour, resize_size(cfg.image_size), cfg.seed):
+        print(path)
+
+
+if __name__ == "__main__":
+    from absl import app, flags
+
+    flags.DEFINE_string("out", "samples", "Folder for the sample PNGs.")
+    flags.DEFINE_integer("count", 4, "How many samples.")
+    flags.DEFINE_enum("flavour", "aadb", sorted(FLAVOURS), "Which synthetic flavour.")
+    flags.DEFINE_integer("image_size", 224, "Encoder input size; samples are rendered at its resize size.")
+    flags.DEFINE_integer("seed", 0, "Seed of the synthetic set.")
+    app.run(main)

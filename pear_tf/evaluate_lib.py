@@ -1,0 +1,34 @@
+"""Scoring a data set with a model and turning the scores into DESIGN.md §3 metrics."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pear_tf import metrics
+
+
+def predict_dataset(model, dataset, verbose=0):
+    """Scores every batch of ``dataset`` with ``model.score``; returns predictions and truth.
+
+    Returns:
+      A dict of numpy arrays: the outputs of ``model.score`` (score, score_std,
+      distribution, attributes) and the truth ``true_distribution``,
+      ``true_attributes``, ``attribute_mask``.
+    """
+    score = tf.function(model.score)
+    batches = []
+    progbar = keras.utils.Progbar(None, verbose=verbose, unit_name="batch")
+    for i, batch in enumerate(dataset):
+        outputs = {key: value.numpy() for key, value in score(batch["image"]).items()}
+        outputs["true_distribution"] = batch["distribution"].numpy()
+        outputs["true_attributes"] = batch["attributes"].numpy()
+        outputs["attribute_mask"] = batch["attribute_mask"].numpy()
+        batches.append(outputs)
+        progbar.update(i + 1)
+    return {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
+
+
+def evaluate_model(model, dataset, scale, verbose=0):
+    """The metrics of DESIGN.md §3 of ``model`` on ``dataset`` (and its predictions)."""
+    predictions = predict_dataset(model, dataset, verbose)
+    return metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], scale), predictions

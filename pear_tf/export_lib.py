@@ -1,0 +1,106 @@
+"""SavedModel export for TF Serving: scoring signatures with preprocessing inside the graph.
+
+Signatures (DESIGN.md §6): ``serving_default`` takes encoded image bytes
+(``image_bytes``, tf.string [batch]); ``predict_images`` takes preprocessed float32
+images (``images`` [batch, S, S, 3], RGB 0..255). Both return ``score``,
+``score_std``, ``distribution`` and ``attributes``. Only the scoring parts of the
+model are saved: not the reconstruction head, not the prior network.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+import pear_tf
+from pear_tf.attributes import ATTRIBUTE_NAMES
+from pear_tf.data.preprocessing import decode_image, preprocess, resize_size
+from pear_tf.versions import list_versions
+
+METADATA_FILE = "pear_metadata.json"
+
+
+class ScoringModule(tf.Module):
+    """The exported object: PEAR's scoring path plus the metadata asset."""
+
+    def __init__(self, model, mc_samples, metadata_path):
+        super().__init__()
+        size = model.config.image_size
+        # The raw tf.Variables behind the Keras layers, not the layers: the TF1 session
+        # loader (what TF Serving runs) finds variables only when tracked this way.
+        parts = (model.backbone, model.latents, model.aesthetic_head)
+        self.scoring_variables = [v.value for part in parts for v in part.variables]
+        self.metadata = tf.saved_model.Asset(metadata_path)
+        score = lambda images: model.score(images, mc_samples=mc_samples)  # noqa: E731
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+        def serve_bytes(image_bytes):
+            images = tf.map_fn(
+                lambda data: preprocess(decode_image(data), size),
+                image_bytes,
+                fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32),
+            )
+            return score(images)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32, name="images")])
+        def predict_images(images):
+            return score(images)
+
+        self.serve_bytes = serve_bytes
+        self.predict_images = predict_images
+
+
+def export_metadata(model, dataset, extra=None):
+    """What a client needs to read the outputs and to preprocess the same way."""
+    size = model.config.image_size
+    return {
+        "pear_tf_version": pear_tf.__version__,
+        "dataset": dataset,
+        "bin_values": list(model.config.bin_values),
+        "attribute_names": list(ATTRIBUTE_NAMES),
+        "model_config": json.loads(model.config.to_json()),
+        "preprocessing": {
+            "decode": "RGB, 3 channels (grayscale expanded, alpha dropped, first GIF frame)",
+            "resize": [resize_size(size), resize_size(size)],
+            "resize_method": "bilinear, antialiased, aspect ratio not kept",
+            "crop": "centre",
+            "input_size": [size, size],
+            "input_range": "float32 RGB 0..255",
+        },
+        **(extra or {}),
+    }
+
+
+def export_saved_model(model, export_dir, metadata, mc_samples=16):
+    """Writes the next numbered version of ``export_dir`` atomically and returns its path.
+
+    The SavedModel is written into a hidden folder beside the versions and renamed into
+    place, so a server polling ``export_dir`` never sees half a model.
+    """
+    os.makedirs(export_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export-", dir=export_dir)
+    try:
+        metadata_path = os.path.join(staging, METADATA_FILE)
+        with open(metadata_path, "w") as f:
+            json.dump(metadata, f, indent=2, sort_keys=True)
+        module = ScoringModule(model, mc_samples, metadata_path)
+        saved = os.path.join(staging, "model")
+        tf.saved_model.save(
+            module,
+            saved,
+            signatures={"serving_default": module.serve_bytes, "predict_images": module.predict_images},
+        )
+        while True:
+            versions = list_versions(export_dir)
+            target = os.path.join(export_dir, str((versions[-1] if versions else 0) + 1))
+            try:
+                os.rename(saved, target)
+                return target
+            except OSError:
+                if not os.path.exists(target):
+                    raise
+                # Another export took this number first: take the next one.
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

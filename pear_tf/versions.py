@@ -1,0 +1,23 @@
+"""The TF Serving model layout: ``<base>/<version>/`` with numeric versions."""
+
+import os
+
+
+def list_versions(base_dir):
+    """Numeric version folders of a model base folder, ascending (hidden temp folders ignored)."""
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(int(name) for name in os.listdir(base_dir) if name.isdigit())
+
+
+def latest_version_dir(base_dir):
+    """The highest version folder of ``base_dir``; the folder itself if it is a SavedModel."""
+    if os.path.exists(os.path.join(base_dir, "saved_model.pb")):
+        return base_dir
+    versions = list_versions(base_dir)
+    if not versions:
+        raise FileNotFoundError(
+            f"{base_dir!r} holds no SavedModel versions (<base>/<number>/saved_model.pb); "
+            "export one with python -m pear_tf.train or pear_tf.export."
+        )
+    return os.path.join(base_dir, str(versions[-1]))

@@ -1,0 +1,66 @@
+"""SavedModel export: TF Serving layout, both signatures, and the TF1 loader that TF Serving uses."""
+
+import io
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from pear_tf import export_lib
+from pear_tf.data.preprocessing import decode_image, preprocess
+
+
+def _jpeg(seed, size=50):
+    pixels = np.random.default_rng(seed).integers(0, 255, (size, size + 7, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def _export(model, base):
+    metadata = export_lib.export_metadata(model, "synthetic", {"metrics": {"srcc": 0.5}})
+    return export_lib.export_saved_model(model, str(base), metadata, mc_samples=4)
+
+
+def test_versions_are_numbered_and_published_whole(tiny_model, tmp_path):
+    first = _export(tiny_model, tmp_path / "pear")
+    second = _export(tiny_model, tmp_path / "pear")
+    assert [os.path.basename(first), os.path.basename(second)] == ["1", "2"]
+    assert sorted(os.listdir(tmp_path / "pear")) == ["1", "2"]  # no staging folder left behind
+    with open(os.path.join(second, "assets", export_lib.METADATA_FILE)) as f:
+        metadata = json.load(f)
+    assert metadata["bin_values"] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert metadata["attribute_names"][0] == "BalacingElements" and len(metadata["attribute_names"]) == 11
+    assert metadata["preprocessing"]["resize"] == [37, 37] and metadata["metrics"]["srcc"] == 0.5
+
+
+def test_tf1_session_loader_serves_image_bytes_like_the_model(tiny_model, tmp_path):
+    path = _export(tiny_model, tmp_path / "pear")
+    images = [_jpeg(0), _jpeg(1)]
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+        meta_graph = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
+        signature = meta_graph.signature_def["serving_default"]
+        assert set(signature.inputs) == {"image_bytes"}
+        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes"}
+        fetches = {key: signature.outputs[key].name for key in signature.outputs}
+        served = sess.run(fetches, feed_dict={signature.inputs["image_bytes"].name: images})
+        predict_signature = meta_graph.signature_def["predict_images"]
+        assert set(predict_signature.inputs) == {"images"}
+    expected_images = tf.stack([preprocess(decode_image(b), 32) for b in images])
+    expected = tiny_model.score(expected_images)
+    for key in ("score", "distribution", "attributes"):
+        np.testing.assert_allclose(served[key], expected[key].numpy(), rtol=1e-4, atol=1e-5)
+    assert served["score"].shape == (2,) and served["attributes"].shape == (2, 11)
+    assert (served["score_std"] > 0).all()
+
+
+def test_predict_images_signature_matches_the_model(tiny_model, tmp_path):
+    loaded = tf.saved_model.load(_export(tiny_model, tmp_path / "pear"))
+    images = tf.random.uniform([3, 32, 32, 3], 0, 255, seed=3)
+    outputs = loaded.signatures["predict_images"](images=images)
+    np.testing.assert_allclose(outputs["distribution"], tiny_model.score(images)["distribution"], rtol=1e-4, atol=1e-6)
+    # Only the scoring path is exported: not the reconstruction head (its 111→8192 projection).
+    shapes = [tuple(v.shape) for v in loaded.scoring_variables]
+    assert (111, 6) in shapes and (111, 8192) not in shapes
