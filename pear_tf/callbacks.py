@@ -23,6 +23,18 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.manager.save(checkpoint_number=epoch + 1)
 
 
+class SkippedImagesWriter(keras.callbacks.Callback):
+    """Rewrites the list of skipped images after every epoch, so a crash loses none of it."""
+
+    def __init__(self, skip_log, path):
+        super().__init__()
+        self.skip_log = skip_log
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.skip_log.write(self.path)
+
+
 class PearSummaries(keras.callbacks.Callback):
     """Per epoch: validation SRCC/PLCC/accuracy/EMD, learning rates, reconstructions and z.
 

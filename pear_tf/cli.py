@@ -9,7 +9,7 @@ import os
 from absl import flags
 
 from pear_tf.config import ModelConfig
-from pear_tf.data.sources import DATASETS
+from pear_tf.data.sources import DATASETS, DataConfig
 from pear_tf.data.synthetic import FLAVOURS
 from pear_tf.model.backbone import BACKBONES
 from pear_tf.train_lib import STRATEGIES, TrainConfig
@@ -28,7 +28,12 @@ def define_model_flags():
 
 def define_data_flags():
     flags.DEFINE_enum("dataset", "synthetic", DATASETS, "Data set to train and evaluate on.")
-    flags.DEFINE_string("data_dir", None, "Folder of the unpacked data set (not used by synthetic).")
+    flags.DEFINE_string(
+        "data_dir", None, "The unpacked original data set (ava, aadb), a ratings CSV (custom), or a TFDS data_dir."
+    )
+    flags.DEFINE_boolean("tfds", False, "Read the TFDS build of --dataset from --data_dir (pear_tf.data.build).")
+    flags.DEFINE_float("validation_fraction", 0.05, "Share of AVA's train list held out for validation.")
+    flags.DEFINE_list("custom_bins", [str(v) for v in range(1, 11)], "Bins of a custom CSV's score column.")
     flags.DEFINE_enum("synthetic_flavour", "aadb", sorted(FLAVOURS), "Synthetic set: AADB-like or AVA-like.")
     flags.DEFINE_list("synthetic_sizes", ["4800", "300", "600"], "Synthetic train,validation,test sizes.")
     flags.DEFINE_integer("seed", 0, "Seed of data generation, shuffling, augmentation and initialisation.")
@@ -48,6 +53,12 @@ def define_train_flags():
     flags.DEFINE_float("backbone_lr", 1e-4, "Adam learning rate of the backbone.")
     flags.DEFINE_float("head_lr", 1e-3, "Adam learning rate of everything but the backbone.")
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind the exported score_std (0: none).")
+    flags.DEFINE_string(
+        "prior_checkpoint", None, "A pre-trained prior (pear_tf.train_prior): its model_dir or a checkpoint path."
+    )
+    flags.DEFINE_boolean(
+        "finetune_prior", True, "Fine-tune the prior on observed attributes (else frozen, outputs cached per image)."
+    )
     flags.DEFINE_enum("strategy", "auto", STRATEGIES, "auto: MirroredStrategy when several GPUs are visible.")
     flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch.")
 
@@ -61,12 +72,23 @@ def model_config_from_flags():
     )
 
 
+def data_config_from_flags():
+    return DataConfig(
+        dataset=FLAGS.dataset,
+        data_dir=FLAGS.data_dir,
+        tfds=FLAGS.tfds,
+        synthetic_flavour=FLAGS.synthetic_flavour,
+        synthetic_sizes=tuple(int(n) for n in FLAGS.synthetic_sizes),
+        validation_fraction=FLAGS.validation_fraction,
+        custom_bins=tuple(float(b) for b in FLAGS.custom_bins),
+        seed=FLAGS.seed,
+    )
+
+
 def train_config_from_flags():
     return TrainConfig(
         model=model_config_from_flags(),
-        dataset=FLAGS.dataset,
-        synthetic_flavour=FLAGS.synthetic_flavour,
-        synthetic_sizes=tuple(int(n) for n in FLAGS.synthetic_sizes),
+        data=data_config_from_flags(),
         model_dir=FLAGS.model_dir or os.path.join("runs", FLAGS.dataset),
         export_dir=(FLAGS.export_dir or os.path.join("savedmodels", FLAGS.dataset)) if FLAGS.export else None,
         batch_size=FLAGS.batch_size,
@@ -76,7 +98,34 @@ def train_config_from_flags():
         backbone_lr=FLAGS.backbone_lr,
         head_lr=FLAGS.head_lr,
         mc_samples=FLAGS.mc_samples,
+        prior_checkpoint=FLAGS.prior_checkpoint,
+        finetune_prior=FLAGS.finetune_prior,
         strategy=FLAGS.strategy,
+        seed=FLAGS.seed,
+        verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose),
+    )
+
+
+def define_prior_flags():
+    define_model_flags()
+    define_data_flags()
+    flags.DEFINE_string("model_dir", None, "Run folder: checkpoints, logs, prior_metrics.json. Default runs/prior_<dataset>.")
+    flags.DEFINE_integer("batch_size", 128, "Global batch size.")
+    flags.DEFINE_integer("epochs", 20, "Epochs to train.")
+    flags.DEFINE_float("backbone_lr", 1e-4, "Adam learning rate of the prior network (the paper's 1e-4).")
+    flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch.")
+
+
+def prior_config_from_flags():
+    from pear_tf.prior_lib import PriorConfig
+
+    return PriorConfig(
+        model=model_config_from_flags(),
+        data=data_config_from_flags(),
+        model_dir=FLAGS.model_dir or os.path.join("runs", f"prior_{FLAGS.dataset}"),
+        batch_size=FLAGS.batch_size,
+        epochs=FLAGS.epochs,
+        learning_rate=FLAGS.backbone_lr,
         seed=FLAGS.seed,
         verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose),
     )

@@ -7,15 +7,15 @@ import tensorflow as tf
 from pear_tf import metrics
 
 
-def predict_dataset(model, dataset, verbose=0):
+def predict_dataset(model, dataset, verbose=0, with_content=False):
     """Scores every batch of ``dataset`` with ``model.score``; returns predictions and truth.
 
     Returns:
       A dict of numpy arrays: the outputs of ``model.score`` (score, score_std,
       distribution, attributes) and the truth ``true_distribution``,
-      ``true_attributes``, ``attribute_mask``.
+      ``true_attributes``, ``attribute_mask``; ``content`` (μ of s) if ``with_content``.
     """
-    score = tf.function(model.score)
+    score = tf.function(lambda images: model.score(images, with_content=with_content))
     batches = []
     progbar = keras.utils.Progbar(None, verbose=verbose, unit_name="batch")
     for i, batch in enumerate(dataset):
@@ -28,7 +28,7 @@ def predict_dataset(model, dataset, verbose=0):
     return {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
 
 
-def evaluate_model(model, dataset, scale, verbose=0):
+def evaluate_model(model, dataset, scale, verbose=0, with_content=False):
     """The metrics of DESIGN.md §3 of ``model`` on ``dataset`` (and its predictions)."""
-    predictions = predict_dataset(model, dataset, verbose)
+    predictions = predict_dataset(model, dataset, verbose, with_content)
     return metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], scale), predictions

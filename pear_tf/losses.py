@@ -7,7 +7,7 @@ caller averages over the *global* batch with ``tf.nn.compute_average_loss``.
 import tensorflow as tf
 
 # Keeps log p finite where an observed attribute is exactly 0 or 1.
-_PROB_EPS = 1e-6
+PROB_EPS = 1e-6
 
 
 def cross_entropy(target_distribution, logits):
@@ -22,7 +22,7 @@ def reconstruction_mse(reconstruction, target):
 
 def bernoulli_kl(q_logits, p_probs):
     """KL(Bern(q) ‖ Bern(p)) summed over attributes; q given as logits for stability."""
-    p = tf.clip_by_value(p_probs, _PROB_EPS, 1.0 - _PROB_EPS)
+    p = tf.clip_by_value(p_probs, PROB_EPS, 1.0 - PROB_EPS)
     q = tf.sigmoid(q_logits)
     log_q, log_not_q = tf.math.log_sigmoid(q_logits), tf.math.log_sigmoid(-q_logits)
     kl = q * (log_q - tf.math.log(p)) + (1.0 - q) * (log_not_q - tf.math.log(1.0 - p))

@@ -48,3 +48,57 @@ def aesthetic_metrics(true_distributions, predicted_distributions, scale):
         "emd_r2": float(np.mean(emd(true_distributions, predicted_distributions, r=2))),
         "num_images": int(len(true_means)),
     }
+
+
+def _spearman(a, b):
+    """Spearman's rho, or NaN where either side is constant."""
+    if np.std(a) == 0 or np.std(b) == 0:
+        return float("nan")
+    return float(stats.spearmanr(a, b)[0])
+
+
+def attribute_agreement(predicted, true, mask, names):
+    """Per attribute, over the examples where it is observed: binary accuracy and Spearman.
+
+    Args:
+      predicted, true: [N, k] attribute probabilities in [0, 1].
+      mask: [N, k], 1 where the true attribute is known.
+      names: the k attribute names.
+
+    Returns:
+      {"per_attribute": {name: {"accuracy", "srcc", "count"}}, "mean_accuracy", "mean_srcc"}
+      (means over attributes with a defined value; NaN where none).
+    """
+    predicted, true, mask = (np.asarray(x, np.float64) for x in (predicted, true, mask))
+    per_attribute = {}
+    for i, name in enumerate(names):
+        rows = mask[:, i] > 0
+        p, t = predicted[rows, i], true[rows, i]
+        per_attribute[name] = {
+            "accuracy": float(np.mean((p > 0.5) == (t > 0.5))) if rows.any() else float("nan"),
+            "srcc": _spearman(p, t) if rows.sum() > 1 else float("nan"),
+            "count": int(rows.sum()),
+        }
+
+    def mean(key):
+        values = [v[key] for v in per_attribute.values() if not np.isnan(v[key])]
+        return float(np.mean(values)) if values else float("nan")
+
+    return {"per_attribute": per_attribute, "mean_accuracy": mean("accuracy"), "mean_srcc": mean("srcc")}
+
+
+def correlation_matrix(attributes, scores):
+    """Pearson correlations of [k attributes, score] across images: a (k+1)×(k+1) matrix."""
+    return np.corrcoef(np.column_stack([np.asarray(attributes, np.float64), np.asarray(scores, np.float64)]), rowvar=False)
+
+
+def attribute_correlation_difference(predicted_attributes, predicted_scores, true_attributes, true_scores):
+    """Paper Fig. 3 (left): mean |difference| of the predicted and true correlation matrices.
+
+    Returns:
+      (the mean absolute difference, predicted matrix, true matrix). Entries undefined
+      for a constant column are ignored in the mean.
+    """
+    predicted = correlation_matrix(predicted_attributes, predicted_scores)
+    true = correlation_matrix(true_attributes, true_scores)
+    return float(np.nanmean(np.abs(predicted - true))), predicted, true

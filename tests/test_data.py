@@ -70,9 +70,9 @@ def test_eval_preprocessing_is_a_centre_crop_of_the_resize():
 
 def test_training_pipeline_augments_deterministically():
     arrays = synthetic.generate(8, "aadb", resize_size(32))
-    first = next(iter(pipeline.dataset_from_arrays(arrays, 32, 4, training=True, seed=1)))
-    again = next(iter(pipeline.dataset_from_arrays(arrays, 32, 4, training=True, seed=1)))
+    first = next(iter(pipeline.make_dataset(arrays, 32, 4, training=True, seed=1)))
+    again = next(iter(pipeline.make_dataset(arrays, 32, 4, training=True, seed=1)))
     np.testing.assert_array_equal(first["image"], again["image"])
     assert first["image"].shape == (4, 32, 32, 3) and first["distribution"].shape == (4, 6)
-    evaluation = list(pipeline.dataset_from_arrays(arrays, 32, 3))
+    evaluation = list(pipeline.make_dataset(arrays, 32, 3))
     assert [b["image"].shape[0] for b in evaluation] == [3, 3, 2]

@@ -56,3 +56,26 @@ def test_train_cli_trains_evaluates_exports_and_resumes(tmp_path):
         rows = [json.loads(line) for line in f]
     assert len(rows) == 3 and [("error" in r) for r in rows] == [False, False, True]
     assert rows[0]["score"] >= rows[1]["score"] and len(rows[0]["attributes"]) == 11
+
+
+def test_train_cli_on_the_aadb_layout_skips_and_lists_exactly_the_bad_files(tmp_path):
+    from pear_tf.data import aadb, synthetic
+
+    data_dir = synthetic.write_aadb_layout(str(tmp_path / "aadb"), (24, 8, 8), 37)
+    (train, _, test), _ = aadb.read_aadb(data_dir)
+    broken = {train["path"][0]: None, train["path"][1]: b"", train["path"][2]: b"GIF89a-but-not-really",
+              test["path"][0]: open(test["path"][0], "rb").read()[:100]}  # fmt: skip
+    for path, data in broken.items():
+        os.remove(path)
+        if data is not None:
+            with open(path, "wb") as f:
+                f.write(data)
+    model_dir = tmp_path / "run"
+    out = _run("pear_tf.train", *TINY_FLAGS, "--dataset=aadb", f"--data_dir={data_dir}", f"--model_dir={model_dir}",
+               "--noexport", "--epochs=1", cwd=tmp_path)  # fmt: skip
+    assert "4 image(s) could not be read and were skipped" in out
+    with open(model_dir / "skipped_images.txt") as f:
+        listed = [line.split("\t")[0] for line in f.read().splitlines()]
+    assert sorted(listed) == sorted(broken)
+    with open(model_dir / "eval_metrics.json") as f:
+        assert json.load(f)["num_images"] == 7

@@ -1,29 +1,75 @@
-"""tf.data pipelines over in-memory examples: preprocessing, augmentation, batching.
+"""tf.data pipelines: decoding, preprocessing, augmentation, batching, sharding.
 
-Every element is a dict: ``image`` float32 [S, S, 3] in 0..255, ``distribution`` [d],
-``attributes`` [11] in [0, 1], ``attribute_mask`` [11].
+A split is a dict of numpy arrays: either ``image`` (uint8 [N, H, W, 3], in memory) or
+``path`` (strings, files decoded in parallel), and the labels ``distribution`` [N, d],
+``attributes`` [N, 11] in [0, 1], ``attribute_mask`` [N, 11]; or a tf.data.Dataset of
+such dicts with decoded ``image`` (a TFDS build). Every element the pipeline yields is a
+dict with ``image`` float32 [S, S, 3] in 0..255 and the labels.
 """
 
 import tensorflow as tf
 
+from pear_tf.data.images import DEFAULT_MAX_PIXELS, SkipLog, load_image_op
 from pear_tf.data.preprocessing import preprocess
 
-MODEL_KEYS = ("image", "distribution", "attributes", "attribute_mask")
+LABEL_KEYS = ("distribution", "attributes", "attribute_mask")
+# Carried along when a split of arrays has them: cached prior outputs, the example index.
+OPTIONAL_KEYS = ("prior", "index")
 
 
-def dataset_from_arrays(arrays, image_size, batch_size, training=False, seed=0):
-    """Builds a batched, prefetched dataset from numpy arrays.
+# Shuffle buffer for data sets streamed from TFDS (in-memory and file splits shuffle fully).
+STREAM_SHUFFLE_BUFFER = 10_000
+
+
+def split_size(split):
+    """Number of examples of a split, or None if a streamed data set does not know it."""
+    if isinstance(split, tf.data.Dataset):
+        cardinality = int(split.cardinality())
+        return cardinality if cardinality >= 0 else None
+    return len(split["image"] if "image" in split else split["path"])
+
+
+def _is_readable(example):
+    return example["ok"]
+
+
+def _without_flag(example):
+    return {key: value for key, value in example.items() if key != "ok"}
+
+
+def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log=None, max_pixels=DEFAULT_MAX_PIXELS):
+    """Builds a batched, prefetched dataset from a split.
 
     Args:
-      arrays: dict with at least MODEL_KEYS; ``image`` uint8 [N, H, W, 3].
+      split: a dict of arrays, with ``image`` or ``path`` and LABEL_KEYS.
       image_size: encoder input side.
       batch_size: global batch size.
       training: shuffle, random crop and flip, and drop the last partial batch.
-      seed: seed of the shuffle and of the augmentation (deterministic given it).
+      seed: seed of the shuffle and the augmentation; the output is deterministic given it.
+      skip_log: where unreadable files are recorded (file splits); a new one if None.
+      max_pixels: larger images are skipped rather than decoded.
     """
-    ds = tf.data.Dataset.from_tensor_slices({key: arrays[key] for key in MODEL_KEYS})
+    if isinstance(split, tf.data.Dataset):
+        source = "image"
+        ds = split.map(lambda example: {key: example[key] for key in (source, *LABEL_KEYS)})
+    else:
+        source = "image" if "image" in split else "path"
+        keys = (source, *LABEL_KEYS, *(key for key in OPTIONAL_KEYS if key in split))
+        ds = tf.data.Dataset.from_tensor_slices({key: split[key] for key in keys})
     if training:
-        ds = ds.shuffle(len(arrays["image"]), seed=seed, reshuffle_each_iteration=True)
+        size = split_size(split)
+        ds = ds.shuffle(min(size or STREAM_SHUFFLE_BUFFER, STREAM_SHUFFLE_BUFFER * 100), seed=seed,
+                        reshuffle_each_iteration=True)  # fmt: skip
+    if source == "path":
+        skip_log = SkipLog() if skip_log is None else skip_log
+
+        def load(example):
+            image, ok = load_image_op(example.pop("path"), skip_log, max_pixels)
+            return {**example, "image": image, "ok": ok}
+
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.filter(_is_readable).map(_without_flag)
+    if training:
         # One stateless seed pair per element, fresh each epoch.
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip(ds, seeds).map(
@@ -37,4 +83,9 @@ def dataset_from_arrays(arrays, image_size, batch_size, training=False, seed=0):
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
-    return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = True
+    # Multi-worker training shards by element, so every worker reads a disjoint part.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)

@@ -7,14 +7,18 @@ noise. Everything is deterministic from (seed, index), so image i is the same wh
 the set's size. The generative rule is written out in README.md.
 
     python -m pear_tf.data.synthetic --out=DIR --count=4 --image_size=64
-writes a few sample PNGs (e.g. to score with pear_tf.predict).
+writes a few sample PNGs (e.g. to score with pear_tf.predict);
+    python -m pear_tf.data.synthetic --layout=ava|aadb --out=DIR --image_size=64
+writes the whole set as AVA or AADB ship, so the real readers can be run end to end.
 """
 
 import colorsys
+import csv
 import dataclasses
 import os
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 from pear_tf.attributes import AADB_SCALE, ATTRIBUTE_NAMES, AVA_SCALE
@@ -195,8 +199,6 @@ def generate(num_examples, flavour="aadb", size=73, seed=0, start=0):
 
 def write_samples(out_dir, count, flavour="aadb", size=73, seed=0, start=10**6):
     """Writes ``count`` sample PNGs (indices unused by the train/test splits) and returns their paths."""
-    from PIL import Image
-
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for i in range(count):
@@ -206,23 +208,104 @@ def write_samples(out_dir, count, flavour="aadb", size=73, seed=0, start=10**6):
     return paths
 
 
+def _save_jpeg(path, image):
+    Image.fromarray(image).save(path, format="JPEG", quality=95)
+
+
+def write_ava_layout(out_dir, sizes=(4800, 300, 600), size=73, seed=0):
+    """Writes the AVA-like set as AVA ships: AVA.txt, images/<id>.jpg, generic_test.jpgl.
+
+    The first sizes[0]+sizes[1] examples are AVA's train list (the reader holds its own
+    validation slice out of it), the last sizes[2] the test list.
+    """
+    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "aesthetics_image_lists"), exist_ok=True)
+    total, test_start = sum(sizes), sizes[0] + sizes[1]
+    lines, test_ids = [], []
+    for index in range(total):
+        item = example(index, "ava", size, seed)
+        image_id = str(100000 + index)
+        _save_jpeg(os.path.join(out_dir, "images", f"{image_id}.jpg"), item["image"])
+        counts = " ".join(str(int(c)) for c in item["votes"])
+        lines.append(f"{index + 1} {image_id} {counts} 0 0 {1000 + index % 50}\n")
+        if index >= test_start:
+            test_ids.append(image_id + "\n")
+    with open(os.path.join(out_dir, "AVA.txt"), "w") as f:
+        f.writelines(lines)
+    with open(os.path.join(out_dir, "aesthetics_image_lists", "generic_test.jpgl"), "w") as f:
+        f.writelines(test_ids)
+    return out_dir
+
+
+def aadb_image_url(index):
+    """A Flickr-style URL, as AADB_AllinAll.csv holds; its file name is farm<f>_<dir>_<id>_<secret>_b.jpg."""
+    return f"http://farm{1 + index % 9}.staticflickr.com/{100 + index % 900}/{index}_{index * 7919 % 65536:04x}_b.jpg"
+
+
+def write_aadb_layout(out_dir, sizes=(4800, 300, 600), size=73, seed=0):
+    """Writes the AADB-like set as AADB ships: images, the per-split label lists, AADB_AllinAll.csv."""
+    from pear_tf.data.aadb import SPLITS, list_file, url_to_name
+
+    image_dir = os.path.join(out_dir, "datasetImages_originalSize")
+    os.makedirs(image_dir, exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "imgListFiles_label"), exist_ok=True)
+    rng = np.random.default_rng([seed, 1])
+    lists = {(split, label): [] for split in SPLITS for label in ("score", *ATTRIBUTE_NAMES)}
+    votes = []  # (url, vote) per rater
+    bins = np.asarray(AADB_SCALE.bin_values)
+    starts = np.cumsum((0,) + tuple(sizes))
+    for split, begin, end in zip(SPLITS, starts[:-1], starts[1:]):
+        for index in range(begin, end):
+            item = example(index, "aadb", size, seed)
+            url = aadb_image_url(index)
+            name = url_to_name(url)
+            _save_jpeg(os.path.join(image_dir, name), item["image"])
+            mean = float(item["votes"] @ bins / item["votes"].sum())
+            lists[split, "score"].append(f"{name} {mean / 5:.6f}\n")
+            for attribute, value in zip(ATTRIBUTE_NAMES, item["attributes"]):
+                lists[split, attribute].append(f"{name} {2 * value - 1:.6f}\n")
+            votes += [(url, int(b)) for b, n in zip(bins, item["votes"]) for _ in range(int(n))]
+    for (split, label), lines in lists.items():
+        with open(os.path.join(out_dir, list_file(split, label)), "w") as f:
+            f.writelines(lines)
+    # Mechanical Turk rows: ten (image, vote) answers of one worker per row.
+    order = rng.permutation(len(votes))
+    with open(os.path.join(out_dir, "AADB_AllinAll.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["HITId", "WorkerId"] + [f"Input.image_url{i}" for i in range(1, 11)]
+                        + [f"Answer.overallScore{i}" for i in range(1, 11)])  # fmt: skip
+        for row, start in enumerate(range(0, len(order), 10)):
+            chunk = [votes[i] for i in order[start : start + 10]]
+            chunk += [("", "")] * (10 - len(chunk))
+            writer.writerow([f"HIT{row}", f"W{row % 40}"] + [u for u, _ in chunk] + [v for _, v in chunk])
+    return out_dir
+
+
+LAYOUTS = {"ava": write_ava_layout, "aadb": write_aadb_layout}
+
+
 def main(argv):
     del argv
-    from absl import flags
-
     from pear_tf.data.preprocessing import resize_size
 
     cfg = flags.FLAGS
-    for path in write_samples(cfg.out, cfg.count, cfg.flavour, resize_size(cfg.image_size), cfg.seed):
+    size = resize_size(cfg.image_size)
+    if cfg.layout:
+        sizes = tuple(int(n) for n in cfg.sizes)
+        print(f"Wrote the synthetic set in the {cfg.layout.upper()} layout to {LAYOUTS[cfg.layout](cfg.out, sizes, size, cfg.seed)}")
+        return
+    for path in write_samples(cfg.out, cfg.count, cfg.flavour, size, cfg.seed):
         print(path)
 
 
 if __name__ == "__main__":
     from absl import app, flags
 
-    flags.DEFINE_string("out", "samples", "Folder for the sample PNGs.")
-    flags.DEFINE_integer("count", 4, "How many samples.")
-    flags.DEFINE_enum("flavour", "aadb", sorted(FLAVOURS), "Which synthetic flavour.")
-    flags.DEFINE_integer("image_size", 224, "Encoder input size; samples are rendered at its resize size.")
+    flags.DEFINE_string("out", "samples", "Output folder.")
+    flags.DEFINE_enum("layout", None, sorted(LAYOUTS), "Write the whole set in AVA's or AADB's original layout.")
+    flags.DEFINE_list("sizes", ["4800", "300", "600"], "With --layout: train, validation, test sizes.")
+    flags.DEFINE_integer("count", 4, "Without --layout: how many sample PNGs.")
+    flags.DEFINE_enum("flavour", "aadb", sorted(FLAVOURS), "Without --layout: the flavour of the samples.")
+    flags.DEFINE_integer("image_size", 224, "Encoder input size; images are rendered at its resize size.")
     flags.DEFINE_integer("seed", 0, "Seed of the synthetic set.")
     app.run(main)

@@ -40,7 +40,7 @@ def _resolve_weights(weights):
     return weights
 
 
-def _tiny_backbone(image_size):
+def _tiny_backbone(image_size, name):
     """Five stride-2 conv blocks: enough receptive field for the demo's 64 px images."""
     inputs = keras.Input((image_size, image_size, 3), name="images")
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="normalize")(inputs)
@@ -50,10 +50,10 @@ def _tiny_backbone(image_size):
         x = keras.layers.BatchNormalization(synchronized=True, name=f"bn{i}")(x)
         x = keras.layers.ReLU(name=f"relu{i}")(x)
     features = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    return keras.Model(inputs, features, name="backbone")
+    return keras.Model(inputs, features, name=name)
 
 
-def _resnet50_backbone(image_size, weights):
+def _resnet50_backbone(image_size, weights, name):
     inputs = keras.Input((image_size, image_size, 3), name="images")
     resnet = keras.applications.ResNet50(
         include_top=False,
@@ -62,24 +62,25 @@ def _resnet50_backbone(image_size, weights):
         input_shape=(image_size, image_size, 3),
     )
     features = resnet(CaffeNormalization(name="normalize")(inputs))
-    return keras.Model(inputs, features, name="backbone")
+    return keras.Model(inputs, features, name=name)
 
 
-def build_backbone(name, image_size, weights=None):
+def build_backbone(name, image_size, weights=None, model_name="backbone"):
     """Builds the encoder x → features.
 
     Args:
       name: "resnet50" or "tiny".
       image_size: side of the square RGB input (0..255).
       weights: None, "imagenet" or a local weights file (ResNet50 only).
+      model_name: the returned model's name.
 
     Returns:
-      A keras.Model named "backbone" mapping [B, S, S, 3] → [B, feature_dim].
+      A keras.Model mapping [B, S, S, 3] → [B, feature_dim].
     """
     if name == "resnet50":
-        return _resnet50_backbone(image_size, weights)
+        return _resnet50_backbone(image_size, weights, model_name)
     if name == "tiny":
         if _resolve_weights(weights) is not None:
             raise ValueError("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")
-        return _tiny_backbone(image_size)
+        return _tiny_backbone(image_size, model_name)
     raise ValueError(f"--backbone={name!r} is not one of {BACKBONES}.")

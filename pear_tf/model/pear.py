@@ -14,8 +14,9 @@ from pear_tf.config import ModelConfig
 from pear_tf.model.backbone import build_backbone
 from pear_tf.model.heads import AestheticHead, ReconstructionHead
 from pear_tf.model.latents import PhotographicLatents, sample_latents
+from pear_tf.model.prior import masked_attribute_bce
 
-LOSS_TERMS = ("loss", "ce", "recon", "kl_z", "kl_s")
+LOSS_TERMS = ("loss", "ce", "recon", "kl_z", "kl_s", "prior")
 # p(z|x) for attributes that are neither observed nor supplied by a prior network.
 UNINFORMATIVE_PRIOR = 0.5
 
@@ -28,7 +29,11 @@ class PEAR(keras.Model):
       lambda_recon: λ of Eq. 2 (reconstruction weight; KL_z is weighted 1+λ).
       beta: β of Eq. 2 (KL_s weight).
       prior_network: optional model images → [B, k] attribute probabilities, used for
-        p(z|x) where an attribute is not observed; without one p is 0.5 there.
+        p(z|x) where an attribute is not observed; without one p is 0.5 there (unless
+        the batch carries cached ``prior`` outputs).
+      finetune_prior: train the prior network on the observed attributes (masked BCE,
+        the ``prior`` term, with the backbone's optimizer). KL_z never trains the prior:
+        p(z|x) enters it through stop_gradient, so the prior cannot collapse onto q.
       seed: seed of the latent sampling noise.
 
     Example:
@@ -38,12 +43,17 @@ class PEAR(keras.Model):
       model.fit(dataset_of_dicts, epochs=1)
     """
 
-    def __init__(self, config=ModelConfig(), lambda_recon=0.1, beta=0.1, prior_network=None, seed=None, **kwargs):
+    def __init__(
+        self, config=ModelConfig(), lambda_recon=0.1, beta=0.1, prior_network=None, finetune_prior=False, seed=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.config = config
         self.lambda_recon = lambda_recon
         self.beta = beta
         self.prior_network = prior_network
+        self.finetune_prior = finetune_prior and prior_network is not None
+        if prior_network is not None:
+            prior_network.trainable = self.finetune_prior
         self.backbone = build_backbone(config.backbone, config.image_size, config.backbone_weights)
         self.latents = PhotographicLatents(
             config.num_attributes, config.content_dim, config.temperature, seed=seed, name="latents"
@@ -67,8 +77,13 @@ class PEAR(keras.Model):
 
     def build_optimizers(self):
         """Creates the optimizers' slots now, so a checkpoint can restore them before step 1."""
-        self.backbone_optimizer.build(self.backbone.trainable_variables)
+        self.backbone_optimizer.build(self.backbone_variables())
         self.optimizer.build(self.head_variables())
+
+    def backbone_variables(self):
+        """Variables at the backbone's learning rate: the backbone and a fine-tuned prior."""
+        prior = self.prior_network.trainable_variables if self.finetune_prior else []
+        return self.backbone.trainable_variables + prior
 
     def head_variables(self):
         """Trainable variables outside the backbone and the prior network."""
@@ -93,11 +108,14 @@ class PEAR(keras.Model):
             outputs["reconstruction"] = self.reconstruction_head(latent, training=training)
         return outputs
 
-    def prior_probs(self, images, training=False):
-        """p(z|x) where attributes are unobserved: the prior network's output, or 0.5."""
+    def prior_probs(self, data):
+        """The prior's attribute probabilities: cached in the batch, the prior network's, or 0.5."""
+        if "prior" in data:
+            return data["prior"]
         if self.prior_network is None:
             return tf.constant(UNINFORMATIVE_PRIOR)
-        return self.prior_network(images, training=training)
+        # Inference-mode BatchNorm: AVA-like batches without attributes must not shift its statistics.
+        return self.prior_network(data["image"], training=False)
 
     def loss_terms(self, data, training=False, sample=None):
         """Per-example terms of Eq. 2 for a batch dict (image, distribution, attributes, attribute_mask)."""
@@ -106,10 +124,9 @@ class PEAR(keras.Model):
         size = self.config.recon_size
         # The target is the encoder's own input view, resized to the decoder's size.
         target = tf.clip_by_value(tf.image.resize(images / 255.0, [size, size]), 0.0, 1.0)
-        p_z = losses.prior_probabilities(
-            data["attributes"], data["attribute_mask"], self.prior_probs(images, training=training)
-        )
-        return losses.pear_loss(
+        prior = self.prior_probs(data)
+        p_z = losses.prior_probabilities(data["attributes"], data["attribute_mask"], tf.stop_gradient(prior))
+        terms = losses.pear_loss(
             data["distribution"],
             outputs["logits"],
             outputs["reconstruction"],
@@ -121,13 +138,19 @@ class PEAR(keras.Model):
             lambda_recon=self.lambda_recon,
             beta=self.beta,
         )
+        if self.finetune_prior:
+            terms["prior"] = masked_attribute_bce(data["attributes"], data["attribute_mask"], prior)
+            terms["loss"] = terms["loss"] + terms["prior"]
+        else:
+            terms["prior"] = tf.zeros_like(terms["loss"])
+        return terms
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
             terms = self.loss_terms(data, training=True, sample=self.sample_in_training)
             # Averaged over the global batch: gradients are summed across replicas.
             loss = tf.nn.compute_average_loss(terms["loss"])
-        backbone_vars = self.backbone.trainable_variables
+        backbone_vars = self.backbone_variables()
         head_vars = self.head_variables()
         grads = tape.gradient(loss, backbone_vars + head_vars)
         self.backbone_optimizer.apply(grads[: len(backbone_vars)], backbone_vars)
@@ -147,12 +170,13 @@ class PEAR(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def score(self, images, mc_samples=0):
+    def score(self, images, mc_samples=0, with_content=False):
         """Scores images for evaluation and serving.
 
         Args:
           images: [B, S, S, 3] RGB in 0..255, preprocessed.
           mc_samples: latent samples for ``score_std``; 0 gives a std of 0.
+          with_content: also return ``content``, the mean μ of the content latent s.
 
         Returns:
           A dict: ``score`` [B] the mean of the predicted distribution over the bin
@@ -166,6 +190,8 @@ class PEAR(keras.Model):
             "distribution": distribution,
             "attributes": tf.sigmoid(outputs["z_logits"]),
         }
+        if with_content:
+            result["content"] = outputs["mu"]
         if mc_samples:
             repeat = lambda t: tf.repeat(t[tf.newaxis], mc_samples, axis=0)  # noqa: E731
             z, s = sample_latents(

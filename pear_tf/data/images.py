@@ -1,0 +1,103 @@
+"""Reading image files for training without ever crashing or losing track of a bad one.
+
+Files are decoded with TensorFlow's own decoder (the SavedModel's), so a photo means the
+same pixels in training and serving. A file that cannot be used (missing, empty,
+truncated, not an image, or with more pixels than ``max_pixels``) is skipped, and
+the ``SkipLog`` records its path and reason; the run writes them to
+``<model_dir>/skipped_images.txt``.
+"""
+
+import os
+import threading
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from PIL import Image
+
+# PIL's own decompression-bomb limit: larger images are refused before decoding.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+
+class SkipLog:
+    """Thread-safe record of skipped files: path → reason (each path once)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._reasons = {}
+
+    def add(self, path, reason):
+        with self._lock:
+            if path not in self._reasons:
+                self._reasons[path] = reason
+                logging.warning("Skipping %s: %s", path, reason)
+
+    def __len__(self):
+        with self._lock:
+            return len(self._reasons)
+
+    def items(self):
+        with self._lock:
+            return sorted(self._reasons.items())
+
+    def write(self, path):
+        """Writes ``<file>\\t<reason>`` lines; returns the count."""
+        items = self.items()
+        with open(path, "w") as f:
+            f.writelines(f"{p}\t{reason}\n" for p, reason in items)
+        return len(items)
+
+
+def missing_or_empty(path):
+    """A reason the file cannot be used at all, found without reading it; None if it may be fine."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return "missing"
+    return "empty file" if size == 0 else None
+
+
+def _op_error_summary(message):
+    lines = [line.strip() for line in str(message).splitlines()]
+    noise = ("Graph execution error", "Detected at node", "<stack traces", "[[", "{{function_node")
+    causes = [line for line in lines if line and not line.startswith(noise)]
+    return causes[0] if causes else "undecodable"
+
+
+def read_image(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
+    """Reads and decodes one file to uint8 RGB, or records why not and returns None."""
+    reason = missing_or_empty(path)
+    if reason is None:
+        try:
+            with Image.open(path) as header:  # reads the header only
+                width, height = header.size
+            if width * height > max_pixels:
+                reason = f"{width}x{height} pixels exceeds the limit of {max_pixels}"
+        except Image.DecompressionBombError as e:
+            reason = f"decompression bomb: {e}"
+        except Exception:  # noqa: BLE001 - PIL may not know a format TF decodes; TF decides below
+            pass
+    if reason is None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            return tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False).numpy()
+        except (tf.errors.OpError, OSError) as e:
+            reason = f"cannot decode: {_op_error_summary(getattr(e, 'message', e))}"
+    skip_log.add(path, reason)
+    return None
+
+
+def load_image_op(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
+    """tf.data map function: path → (uint8 [H, W, 3] image, ok). Bad files give ok=False."""
+
+    def load(path_tensor):
+        image = read_image(path_tensor.numpy().decode("utf-8"), skip_log, max_pixels)
+        if image is None:
+            return np.zeros([1, 1, 3], np.uint8), False
+        return image, True
+
+    image, ok = tf.py_function(load, [path], [tf.uint8, tf.bool])
+    image.set_shape([None, None, 3])
+    ok.set_shape([])
+    return image, ok
