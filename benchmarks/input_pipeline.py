@@ -67,7 +67,10 @@ def main(argv):
         fed = pipeline_images_per_second(data_dir)
     consumed = train_step_images_per_second()
     print(f"input pipeline: {fed:8.1f} images/s  ({FLAGS.photo_size} px JPEG → {FLAGS.image_size} px crops)")
-    print(f"train step:     {consumed:8.1f} images/s  (PEAR, {FLAGS.backbone} at {FLAGS.image_size} px, batch {FLAGS.batch_size})")
+    print(
+        f"train step:     {consumed:8.1f} images/s  "
+        f"(PEAR, {FLAGS.backbone} at {FLAGS.image_size} px, batch {FLAGS.batch_size})"
+    )
     print(f"ratio pipeline/step: {fed / consumed:.1f}  (CPU cores: {os.cpu_count()})")
 
 

@@ -60,7 +60,9 @@ def define_train_flags():
         "finetune_prior", True, "Fine-tune the prior on observed attributes (else frozen, outputs cached per image)."
     )
     flags.DEFINE_enum("strategy", "auto", STRATEGIES, "auto: MirroredStrategy when several GPUs are visible.")
-    flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch.")
+    flags.DEFINE_enum(
+        "verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch."
+    )
 
 
 def model_config_from_flags():
@@ -109,11 +111,15 @@ def train_config_from_flags():
 def define_prior_flags():
     define_model_flags()
     define_data_flags()
-    flags.DEFINE_string("model_dir", None, "Run folder: checkpoints, logs, prior_metrics.json. Default runs/prior_<dataset>.")
+    flags.DEFINE_string(
+        "model_dir", None, "Run folder: checkpoints, logs, prior_metrics.json. Default runs/prior_<dataset>."
+    )
     flags.DEFINE_integer("batch_size", 128, "Global batch size.")
     flags.DEFINE_integer("epochs", 20, "Epochs to train.")
     flags.DEFINE_float("backbone_lr", 1e-4, "Adam learning rate of the prior network (the paper's 1e-4).")
-    flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch.")
+    flags.DEFINE_enum(
+        "verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch."
+    )
 
 
 def prior_config_from_flags():

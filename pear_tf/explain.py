@@ -31,7 +31,9 @@ def explain(scorer, paths, output_dir):
 def main(argv):
     paths = list(expand_paths(argv[1:]))
     if not paths:
-        raise app.UsageError("Give image files or folders, e.g. python -m pear_tf.explain --model=savedmodels/demo a.jpg")
+        raise app.UsageError(
+            "Give image files or folders, e.g. python -m pear_tf.explain --model=savedmodels/demo a.jpg"
+        )
     for row in explain(Scorer(flags.FLAGS.model), paths, flags.FLAGS.output_dir):
         if "error" in row:
             print(f"{row['path']}: ERROR {row['error']}")

@@ -7,6 +7,7 @@ images (``images`` [batch, S, S, 3], RGB 0..255). Both return ``score``,
 model are saved: not the reconstruction head, not the prior network.
 """
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,10 +17,10 @@ import tensorflow as tf
 
 import pear_tf
 from pear_tf.attributes import ATTRIBUTE_NAMES
+from pear_tf.config import ModelConfig
 from pear_tf.data.preprocessing import decode_image, preprocess, resize_size
-from pear_tf.versions import list_versions
-
-METADATA_FILE = "pear_metadata.json"
+from pear_tf.model import PEAR
+from pear_tf.versions import METADATA_FILE, list_versions
 
 
 class ScoringModule(tf.Module):
@@ -104,3 +105,38 @@ def export_saved_model(model, export_dir, metadata, mc_samples=16):
                 # Another export took this number first: take the next one.
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def restore_model(model_dir):
+    """PEAR as trained in ``model_dir``: its model_config.json and latest checkpoint (scoring parts)."""
+    config_path = os.path.join(model_dir, "model_config.json")
+    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    if not os.path.exists(config_path) or latest is None:
+        raise FileNotFoundError(
+            f"--model_dir={model_dir!r} is not a finished pear_tf.train run: "
+            "it needs model_config.json and checkpoints/."
+        )
+    with open(config_path) as f:
+        config = ModelConfig.from_json(f.read())
+    # No weights download: every weight comes from the checkpoint.
+    model = PEAR(dataclasses.replace(config, backbone_weights=None))
+    model.build_all()
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
+    return model, latest
+
+
+def run_metadata(model, model_dir, checkpoint):
+    """Export metadata from a run folder: its flags, test metrics and data set."""
+    extra = {"checkpoint": checkpoint}
+    flags_path = os.path.join(model_dir, "flags.txt")
+    if os.path.exists(flags_path):
+        with open(flags_path) as f:
+            extra["training_flags"] = f.read().splitlines()
+    metrics_path = os.path.join(model_dir, "eval_metrics.json")
+    if os.path.exists(metrics_path):
+        with open(metrics_path) as f:
+            extra["metrics"] = json.load(f)
+    dataset = next(
+        (line.split("=", 1)[1] for line in extra.get("training_flags", []) if line.startswith("--dataset=")), ""
+    )
+    return export_metadata(model, dataset, extra)

@@ -71,9 +71,6 @@ def pear_loss(
         "kl_s": gaussian_kl(mu, log_var),
     }
     terms["loss"] = (
-        terms["ce"]
-        + lambda_recon * terms["recon"]
-        + (1.0 + lambda_recon) * terms["kl_z"]
-        + beta * terms["kl_s"]
+        terms["ce"] + lambda_recon * terms["recon"] + (1.0 + lambda_recon) * terms["kl_z"] + beta * terms["kl_s"]
     )
     return terms

@@ -89,7 +89,9 @@ def attribute_agreement(predicted, true, mask, names):
 
 def correlation_matrix(attributes, scores):
     """Pearson correlations of [k attributes, score] across images: a (k+1)×(k+1) matrix."""
-    return np.corrcoef(np.column_stack([np.asarray(attributes, np.float64), np.asarray(scores, np.float64)]), rowvar=False)
+    return np.corrcoef(
+        np.column_stack([np.asarray(attributes, np.float64), np.asarray(scores, np.float64)]), rowvar=False
+    )
 
 
 def attribute_correlation_difference(predicted_attributes, predicted_scores, true_attributes, true_scores):

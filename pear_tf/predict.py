@@ -1,10 +1,12 @@
-"""Score image files or folders with an exported SavedModel.
+"""Score image files, folders or list files with an exported SavedModel.
 
-    python -m pear_tf.predict --model=savedmodels/demo photo.jpg more_photos/
+    python -m pear_tf.predict --model=savedmodels/demo photo.jpg more_photos/ --output=scores.csv
+    python -m pear_tf.predict --model=savedmodels/demo --list=paths.txt --output=scores.jsonl
 
-prints, per image, the score (± its Monte-Carlo std), the rating distribution and the
-11 attributes; ``--output=scores.jsonl`` (or .csv) writes them, sorted by score. An
-unreadable file is reported as an error row, never a crash.
+Folders are walked recursively. Without ``--output``, each image's score (± its
+Monte-Carlo std), rating distribution and 11 attributes are printed; with it, a
+progress bar runs and the rows go to a .csv or .jsonl file, sorted by ``--sort``. An
+unreadable file becomes an error row, never a crash.
 """
 
 import csv
@@ -14,11 +16,12 @@ import sys
 
 import numpy as np
 import tensorflow as tf
+import tqdm
 from absl import app, flags
 
 from pear_tf.attributes import ATTRIBUTE_NAMES
-from pear_tf.export_lib import METADATA_FILE
-from pear_tf.versions import latest_version_dir
+from pear_tf.errors import op_error_summary
+from pear_tf.versions import METADATA_FILE, latest_version_dir
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
@@ -31,6 +34,23 @@ class Scorer:
         self.signature = tf.saved_model.load(self.path).signatures["serving_default"]
         with open(os.path.join(self.path, "assets", METADATA_FILE)) as f:
             self.metadata = json.load(f)
+
+    def score_files(self, paths, batch_size=16):
+        """Rows for many files, scored in batches; a batch with a bad file is redone file by file."""
+        rows = []
+        for start in range(0, len(paths), batch_size):
+            chunk = paths[start : start + batch_size]
+            try:
+                data = []
+                for path in chunk:
+                    with open(path, "rb") as f:
+                        data.append(f.read())
+                outputs = {k: np.asarray(v) for k, v in self.signature(image_bytes=tf.constant(data)).items()}
+            except (OSError, tf.errors.InvalidArgumentError):
+                rows.extend(self.score_file(path) for path in chunk)
+                continue
+            rows.extend({"path": p, **{k: v[i].tolist() for k, v in outputs.items()}} for i, p in enumerate(chunk))
+        return rows
 
     def score_file(self, path):
         """One row: path, score, score_std, distribution, attributes; or path and error."""
@@ -46,14 +66,6 @@ class Scorer:
         return {"path": path, **row}
 
 
-def op_error_summary(message):
-    """The cause line of a TF op error, without the graph-execution preamble and node names."""
-    noise = ("Graph execution error", "Detected at node", "<stack traces", "[[", "File ")
-    lines = [line.strip() for line in message.splitlines()]
-    causes = [line for line in lines if line and not line.startswith(noise)]
-    return causes[0] if causes else message.strip()
-
-
 def expand_paths(paths):
     """Files as given; folders walked recursively for image files, sorted."""
     for path in paths:
@@ -64,6 +76,12 @@ def expand_paths(paths):
                         yield os.path.join(root, name)
         else:
             yield path
+
+
+def read_list(path):
+    """Paths from a list file, one per line (blank lines and # comments skipped)."""
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip() and not line.lstrip().startswith("#")]
 
 
 def format_row(row, bin_values):
@@ -77,8 +95,16 @@ def format_row(row, bin_values):
     )
 
 
+def sort_rows(rows, order):
+    """score: best first, errors last; path: alphabetical; none: as given."""
+    if order == "score":
+        return sorted(rows, key=lambda r: -r.get("score", float("-inf")))
+    if order == "path":
+        return sorted(rows, key=lambda r: r["path"])
+    return list(rows)
+
+
 def write_rows(rows, output):
-    rows = sorted(rows, key=lambda r: -r.get("score", float("-inf")))
     with open(output, "w", newline="") as f:
         if output.endswith(".csv"):
             writer = csv.writer(f)
@@ -94,20 +120,32 @@ def write_rows(rows, output):
 
 
 def main(argv):
-    paths = list(expand_paths(argv[1:]))
+    cfg = flags.FLAGS
+    paths = list(expand_paths(argv[1:] + (read_list(cfg.list) if cfg.list else [])))
     if not paths:
-        sys.exit("Give image files or folders to score, e.g. python -m pear_tf.predict --model=savedmodels/demo a.jpg")
-    scorer = Scorer(flags.FLAGS.model)
+        sys.exit(
+            "Give image files, folders or --list to score, "
+            "e.g. python -m pear_tf.predict --model=savedmodels/demo a.jpg"
+        )
+    scorer = Scorer(cfg.model)
     rows = []
-    for path in paths:
-        rows.append(scorer.score_file(path))
-        print(format_row(rows[-1], scorer.metadata["bin_values"]))
-    if flags.FLAGS.output:
-        write_rows(rows, flags.FLAGS.output)
-        print(f"Wrote {len(rows)} rows to {flags.FLAGS.output}")
+    chunks = range(0, len(paths), cfg.batch_size)
+    for start in tqdm.tqdm(chunks, unit="batch", disable=not cfg.output or None, desc="Scoring"):
+        rows.extend(scorer.score_files(paths[start : start + cfg.batch_size], cfg.batch_size))
+    rows = sort_rows(rows, cfg.sort)
+    if cfg.output:
+        write_rows(rows, cfg.output)
+        errors = sum("error" in r for r in rows)
+        print(f"Wrote {len(rows)} rows ({errors} unreadable) to {cfg.output}")
+    else:
+        for row in rows:
+            print(format_row(row, scorer.metadata["bin_values"]))
 
 
 if __name__ == "__main__":
     flags.DEFINE_string("model", "savedmodels/demo", "A SavedModel folder or a model base folder of versions.")
-    flags.DEFINE_string("output", None, "Optional .jsonl or .csv file for the scores, sorted by score.")
+    flags.DEFINE_string("output", None, "A .jsonl or .csv file for the rows (else they are printed).")
+    flags.DEFINE_string("list", None, "A file of image paths, one per line.")
+    flags.DEFINE_enum("sort", "score", ["score", "path", "none"], "Row order: best score first, by path, or as given.")
+    flags.DEFINE_integer("batch_size", 16, "Images per model call.")
     app.run(main)

@@ -1,6 +1,6 @@
 """Train PEAR, evaluate it on the test split, export a SavedModel.
 
-    python -m pear_tf.train --flagfile=pipelines/demo.flags
+python -m pear_tf.train --flagfile=pipelines/demo.flags
 """
 
 from absl import app

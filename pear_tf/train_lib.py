@@ -154,7 +154,9 @@ def train_and_evaluate(config):
     export_path = None
     if config.export_dir:
         metadata = export_lib.export_metadata(
-            model, config.data.dataset, {"metrics": metrics, "train_config": _describe(config), "epochs_trained": int(epoch)}
+            model,
+            config.data.dataset,
+            {"metrics": metrics, "train_config": _describe(config), "epochs_trained": int(epoch)},
         )
         export_path = export_lib.export_saved_model(model, config.export_dir, metadata, config.mc_samples)
         print(f"Exported SavedModel to {export_path}")
@@ -183,18 +185,25 @@ def _attach_prior(config, splits, strategy):
         prior_lib.cache_prior_outputs, network, image_size=config.model.image_size, batch_size=config.batch_size
     )
     return None, dataclasses.replace(
-        splits, train=cache(split=splits.train), validation=cache(split=splits.validation), test=cache(split=splits.test)
+        splits,
+        train=cache(split=splits.train),
+        validation=cache(split=splits.validation),
+        test=cache(split=splits.test),
     )
 
 
 def _analyse(predictions, splits, model_dir, log_dir):
     """Attribute analysis (Fig. 3) and the content-latent views; returns metrics to record."""
-    truth_mask = np.ones_like(predictions["attribute_mask"]) if splits.attributes_known else predictions["attribute_mask"]
+    truth_mask = (
+        np.ones_like(predictions["attribute_mask"]) if splits.attributes_known else predictions["attribute_mask"]
+    )
     out = {}
     report = analysis.attribute_report(predictions, splits.scale, truth_mask)
     if report is not None:
         analysis.plot_correlation_matrices(
-            report["matrices"]["predicted"], report["matrices"]["true"], os.path.join(model_dir, "attribute_correlation.png")
+            report["matrices"]["predicted"],
+            report["matrices"]["true"],
+            os.path.join(model_dir, "attribute_correlation.png"),
         )
         out = {key: report[key] for key in ("attribute_srcc_mean", "attribute_accuracy_mean", "attribute_corr_diff")}
         out["attributes"] = report["per_attribute"]
@@ -219,5 +228,3 @@ def _finite(value):
 
 def _describe(config):
     return json.loads(json.dumps(dataclasses.asdict(config), default=str))
-
-

@@ -2,6 +2,9 @@
 
 import os
 
+# The export's metadata asset: <version>/assets/pear_metadata.json.
+METADATA_FILE = "pear_metadata.json"
+
 
 def list_versions(base_dir):
     """Numeric version folders of a model base folder, ascending (hidden temp folders ignored)."""

@@ -31,7 +31,9 @@ def ava_dir(tmp_path_factory):
 def test_aadb_reader_counts_splits_votes_and_attributes(aadb_dir):
     (train, validation, test), dropped = aadb.read_aadb(aadb_dir)
     assert [len(s["path"]) for s in (train, validation, test)] == list(SIZES) and dropped == []
-    truth = {aadb.url_to_name(synthetic.aadb_image_url(i)): synthetic.example(i, "aadb", RENDER) for i in range(sum(SIZES))}
+    truth = {
+        aadb.url_to_name(synthetic.aadb_image_url(i)): synthetic.example(i, "aadb", RENDER) for i in range(sum(SIZES))
+    }
     for split in (train, validation, test):
         for name, distribution, attributes in zip(split["id"], split["distribution"], split["attributes"]):
             votes = truth[name]["votes"]
@@ -148,7 +150,7 @@ def _bad_files(image_dir, names):
         "cmyk": encoded(Image.fromarray(pixels).convert("CMYK"), "JPEG"),
         "sixteen_bit": encoded(Image.fromarray(pixels[..., 0].astype(np.uint16) * 257), "PNG"),
     }
-    for name, (kind, data) in zip(names, contents.items()):
+    for name, data in zip(names, contents.values()):
         path = os.path.join(image_dir, name)
         os.remove(path)
         if data is not None:

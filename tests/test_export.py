@@ -29,7 +29,7 @@ def test_versions_are_numbered_and_published_whole(tiny_model, tmp_path):
     second = _export(tiny_model, tmp_path / "pear")
     assert [os.path.basename(first), os.path.basename(second)] == ["1", "2"]
     assert sorted(os.listdir(tmp_path / "pear")) == ["1", "2"]  # no staging folder left behind
-    with open(os.path.join(second, "assets", export_lib.METADATA_FILE)) as f:
+    with open(os.path.join(second, "assets", "pear_metadata.json")) as f:
         metadata = json.load(f)
     assert metadata["bin_values"] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     assert metadata["attribute_names"][0] == "BalacingElements" and len(metadata["attribute_names"]) == 11
@@ -64,3 +64,38 @@ def test_predict_images_signature_matches_the_model(tiny_model, tmp_path):
     # Only the scoring path is exported: not the reconstruction head (its 111→8192 projection).
     shapes = [tuple(v.shape) for v in loaded.scoring_variables]
     assert (111, 6) in shapes and (111, 8192) not in shapes
+
+
+def test_saved_model_cli_shows_the_serving_layout(tiny_model, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    path = _export(tiny_model, tmp_path / "pear")
+    cli = shutil.which("saved_model_cli") or os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    result = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "tag-set: 'serve'" in result.stdout
+    for text in ("signature_def['serving_default']", "inputs['image_bytes']", "dtype: DT_STRING",
+                 "signature_def['predict_images']", "shape: (-1, 32, 32, 3)", "outputs['score_std']"):  # fmt: skip
+        assert text in result.stdout, text
+
+
+def test_export_cli_reexports_a_trained_run(tiny_model, tmp_path):
+    from pear_tf.export_lib import restore_model, run_metadata
+    from pear_tf.versions import METADATA_FILE
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "model_config.json").write_text(tiny_model.config.to_json())
+    (run / "flags.txt").write_text("--dataset=synthetic\n--epochs=3\n")
+    (run / "eval_metrics.json").write_text(json.dumps({"srcc": 0.7}))
+    tf.train.Checkpoint(model=tiny_model).save(str(run / "checkpoints" / "ckpt"))
+    model, checkpoint = restore_model(str(run))
+    images = tf.random.uniform([2, 32, 32, 3], 0, 255, seed=5)
+    np.testing.assert_allclose(model.score(images)["score"], tiny_model.score(images)["score"], rtol=1e-5)
+    path = export_lib.export_saved_model(model, str(tmp_path / "sm"), run_metadata(model, str(run), checkpoint))
+    with open(os.path.join(path, "assets", METADATA_FILE)) as f:
+        metadata = json.load(f)
+    assert metadata["dataset"] == "synthetic" and metadata["metrics"]["srcc"] == 0.7
+    assert "--epochs=3" in metadata["training_flags"]

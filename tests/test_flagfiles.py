@@ -32,7 +32,10 @@ def test_flagfile_parses_and_starts_with_its_command(path):
     command = "python -m pear_tf.train_prior " if kind == "prior" else "python -m pear_tf.train "
     assert first_lines.startswith("#") and command in first_lines
     result = subprocess.run(
-        [sys.executable, "-c", PARSE, path, kind], env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True
+        [sys.executable, "-c", PARSE, path, kind],
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     dataset, backbone, image_size, epochs = result.stdout.split()

@@ -45,7 +45,9 @@ def test_cross_entropy_against_numpy():
     y = np.array([[0.1, 0.2, 0.7], [1.0, 0.0, 0.0]])
     logits = np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]])
     log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    np.testing.assert_allclose(losses.cross_entropy(tf.constant(y), tf.constant(logits)).numpy(), -(y * log_softmax).sum(-1))
+    np.testing.assert_allclose(
+        losses.cross_entropy(tf.constant(y), tf.constant(logits)).numpy(), -(y * log_softmax).sum(-1)
+    )
 
 
 def test_prior_probabilities_take_observed_where_masked_else_prior():

@@ -42,7 +42,9 @@ def test_resnet50_configuration_shapes_and_parameter_counts():
         "logits": (1, 6), "distribution": (1, 6), "reconstruction": (1, 256, 256, 3),
     }  # fmt: skip
     assert {k: tuple(v.shape) for k, v in outputs.items()} == expected_shapes
-    assert 0.0 <= float(tf.reduce_min(outputs["reconstruction"])) <= float(tf.reduce_max(outputs["reconstruction"])) <= 1.0
+    assert (
+        0.0 <= float(tf.reduce_min(outputs["reconstruction"])) <= float(tf.reduce_max(outputs["reconstruction"])) <= 1.0
+    )
 
 
 def test_resnet50_loads_a_local_weights_file(tmp_path):
@@ -95,7 +97,11 @@ def test_aesthetic_loss_reaches_the_encoders_through_both_samplers(tiny_model):
     # σ encoders only through the sampled z and s (σ sits on ε alone).
     tiny_model.lambda_recon, tiny_model.beta = 0.0, 0.0
     batch = make_batch(4, observed=0.0)
-    encoders = [tiny_model.latents.photographic_encoder, tiny_model.latents.mu_encoder, tiny_model.latents.log_var_encoder]
+    encoders = [
+        tiny_model.latents.photographic_encoder,
+        tiny_model.latents.mu_encoder,
+        tiny_model.latents.log_var_encoder,
+    ]
     kernels = [e.kernel for e in encoders]
     with tf.GradientTape() as tape:
         ce = tf.reduce_mean(tiny_model.loss_terms(batch, training=True)["ce"])

@@ -59,7 +59,9 @@ def test_kl_never_trains_the_prior_and_finetuning_uses_only_observed_attributes(
 def test_masked_bce_ignores_unobserved_attributes():
     probs = tf.constant([[0.9, 0.2]])
     attributes = tf.constant([[1.0, 1.0]])
-    np.testing.assert_allclose(masked_attribute_bce(attributes, tf.constant([[1.0, 0.0]]), probs), [-np.log(0.9)], rtol=1e-6)
+    np.testing.assert_allclose(
+        masked_attribute_bce(attributes, tf.constant([[1.0, 0.0]]), probs), [-np.log(0.9)], rtol=1e-6
+    )
 
 
 @pytest.fixture(scope="module")

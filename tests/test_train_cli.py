@@ -51,11 +51,19 @@ def test_train_cli_trains_evaluates_exports_and_resumes(tmp_path):
     (samples / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
     output = str(tmp_path / "scores.jsonl")
     out = _run("pear_tf.predict", f"--model={export_dir}", str(samples), f"--output={output}", cwd=tmp_path)
-    assert "broken.jpg: ERROR could not decode" in out
+    assert "Wrote 3 rows (1 unreadable)" in out
     with open(output) as f:
         rows = [json.loads(line) for line in f]
     assert len(rows) == 3 and [("error" in r) for r in rows] == [False, False, True]
+    assert "could not decode" in rows[2]["error"] and rows[2]["path"].endswith("broken.jpg")
     assert rows[0]["score"] >= rows[1]["score"] and len(rows[0]["attributes"]) == 11
+
+    # A list file, printed: the same scores, and the broken file named with its error.
+    (tmp_path / "paths.txt").write_text(f"# photos\n{samples}/sample_1.png\n{samples}/broken.jpg\n")
+    out = _run("pear_tf.predict", f"--model={export_dir}", f"--list={tmp_path}/paths.txt", "--sort=path", cwd=tmp_path)
+    assert "broken.jpg: ERROR could not decode" in out
+    sample_1 = next(r for r in rows if r["path"].endswith("sample_1.png"))
+    assert f"score {sample_1['score']:.3f}" in out
 
 
 def test_train_cli_on_the_aadb_layout_skips_and_lists_exactly_the_bad_files(tmp_path):

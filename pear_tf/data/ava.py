@@ -59,10 +59,14 @@ def read_ava(data_dir, validation_fraction=0.05, seed=0):
     train_index = np.flatnonzero(~is_test & has_votes)
     order = np.random.default_rng(seed).permutation(len(train_index))
     # At least one validation image when there is a fraction to hold out (tiny test sets).
-    num_val = max(int(round(validation_fraction * len(train_index))), int(validation_fraction > 0 and len(train_index) > 1))
+    num_val = max(
+        int(round(validation_fraction * len(train_index))), int(validation_fraction > 0 and len(train_index) > 1)
+    )
     val_index, train_index = np.sort(train_index[order[:num_val]]), np.sort(train_index[order[num_val:]])
     test_index = np.flatnonzero(is_test & has_votes)
-    logging.info("AVA: %d train, %d validation, %d test images listed.", len(train_index), len(val_index), len(test_index))
+    logging.info(
+        "AVA: %d train, %d validation, %d test images listed.", len(train_index), len(val_index), len(test_index)
+    )
 
     def split(index):
         return {

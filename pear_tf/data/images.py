@@ -15,6 +15,8 @@ import tensorflow as tf
 from absl import logging
 from PIL import Image
 
+from pear_tf.errors import op_error_summary
+
 # PIL's own decompression-bomb limit: larger images are refused before decoding.
 DEFAULT_MAX_PIXELS = 89_478_485
 
@@ -57,13 +59,6 @@ def missing_or_empty(path):
     return "empty file" if size == 0 else None
 
 
-def _op_error_summary(message):
-    lines = [line.strip() for line in str(message).splitlines()]
-    noise = ("Graph execution error", "Detected at node", "<stack traces", "[[", "{{function_node")
-    causes = [line for line in lines if line and not line.startswith(noise)]
-    return causes[0] if causes else "undecodable"
-
-
 def read_image(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
     """Reads and decodes one file to uint8 RGB, or records why not and returns None."""
     reason = missing_or_empty(path)
@@ -83,7 +78,7 @@ def read_image(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
                 data = f.read()
             return tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False).numpy()
         except (tf.errors.OpError, OSError) as e:
-            reason = f"cannot decode: {_op_error_summary(getattr(e, 'message', e))}"
+            reason = f"cannot decode: {op_error_summary(getattr(e, 'message', e))}"
     skip_log.add(path, reason)
     return None
 

@@ -17,7 +17,9 @@ def require(data_dir, dataset, required, obtain):
       obtain: where the data set is obtained and how to unpack it.
     """
     if not data_dir or not os.path.isdir(data_dir):
-        raise DataLayoutError(f"--data_dir={data_dir!r} is not a folder. {dataset} is expected unpacked there.\n{obtain}")
+        raise DataLayoutError(
+            f"--data_dir={data_dir!r} is not a folder. {dataset} is expected unpacked there.\n{obtain}"
+        )
     missing = []
     for item in required:
         alternatives = item if isinstance(item, tuple) else (item,)
@@ -25,4 +27,6 @@ def require(data_dir, dataset, required, obtain):
             missing.append(" or ".join(alternatives))
     if missing:
         listing = "\n".join(f"  - {m}" for m in missing)
-        raise DataLayoutError(f"--data_dir={data_dir!r} does not hold {dataset} as distributed; missing:\n{listing}\n{obtain}")
+        raise DataLayoutError(
+            f"--data_dir={data_dir!r} does not hold {dataset} as distributed; missing:\n{listing}\n{obtain}"
+        )

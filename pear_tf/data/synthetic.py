@@ -292,7 +292,10 @@ def main(argv):
     size = resize_size(cfg.image_size)
     if cfg.layout:
         sizes = tuple(int(n) for n in cfg.sizes)
-        print(f"Wrote the synthetic set in the {cfg.layout.upper()} layout to {LAYOUTS[cfg.layout](cfg.out, sizes, size, cfg.seed)}")
+        print(
+            f"Wrote the synthetic set in the {cfg.layout.upper()} layout "
+            f"to {LAYOUTS[cfg.layout](cfg.out, sizes, size, cfg.seed)}"
+        )
         return
     for path in write_samples(cfg.out, cfg.count, cfg.flavour, size, cfg.seed):
         print(path)

@@ -25,7 +25,7 @@ class PEAR(keras.Model):
     """The PEAR model.
 
     Args:
-      config: a ModelConfig (backbone, sizes, bins).
+      config: a ModelConfig (backbone, sizes, bins); the paper's ResNet50 setting if None.
       lambda_recon: λ of Eq. 2 (reconstruction weight; KL_z is weighted 1+λ).
       beta: β of Eq. 2 (KL_s weight).
       prior_network: optional model images → [B, k] attribute probabilities, used for
@@ -44,9 +44,17 @@ class PEAR(keras.Model):
     """
 
     def __init__(
-        self, config=ModelConfig(), lambda_recon=0.1, beta=0.1, prior_network=None, finetune_prior=False, seed=None, **kwargs
+        self,
+        config=None,
+        lambda_recon=0.1,
+        beta=0.1,
+        prior_network=None,
+        finetune_prior=False,
+        seed=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        config = config or ModelConfig()
         self.config = config
         self.lambda_recon = lambda_recon
         self.beta = beta

@@ -4,8 +4,6 @@ Build from Python or with ``python -m pear_tf.data.build``; with apache-beam ins
 ``tfds build pear_tf/data/tfds/ava --manual_dir=...`` works too.
 """
 
-import tensorflow_datasets as tfds
-
 from pear_tf.data.sources import Splits
 from pear_tf.data.tfds.aadb import Aadb
 from pear_tf.data.tfds.ava import Ava
@@ -25,7 +23,8 @@ def load_tfds_splits(dataset, data_dir, validation_fraction=None, seed=None):
     if not builder.is_prepared():
         raise FileNotFoundError(
             f"No prepared TFDS '{dataset}' in --data_dir={data_dir!r}. Build it first: "
-            f"python -m pear_tf.data.build --dataset={dataset} --manual_dir=<the unpacked original> --data_dir={data_dir}"
+            f"python -m pear_tf.data.build --dataset={dataset} --manual_dir=<the unpacked original> "
+            f"--data_dir={data_dir}"
         )
     train, validation, test = (builder.as_dataset(split=s) for s in ("train", "validation", "test"))
     return Splits(train, validation, test, BUILDERS[dataset].SCALE)

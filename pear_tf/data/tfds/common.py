@@ -52,10 +52,13 @@ class LayoutBuilder(tfds.core.GeneratorBasedBuilder):
             image = read_image(str(path), self.skip_log)
             if image is None:
                 continue
-            yield str(split["id"][i]), {
-                "image": image,
-                "id": str(split["id"][i]),
-                "distribution": split["distribution"][i],
-                "attributes": split["attributes"][i],
-                "attribute_mask": split["attribute_mask"][i],
-            }
+            yield (
+                str(split["id"][i]),
+                {
+                    "image": image,
+                    "id": str(split["id"][i]),
+                    "distribution": split["distribution"][i],
+                    "attributes": split["attributes"][i],
+                    "attribute_mask": split["attribute_mask"][i],
+                },
+            )
