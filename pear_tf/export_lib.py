@@ -49,8 +49,15 @@ class ScoringModule(tf.Module):
         def predict_images(images):
             return score(images)
 
+        # For TFLite: the same outputs without Monte-Carlo sampling (score_std is 0), since
+        # TFP's stateless random ops are not TFLite builtins. Saved, but not a signature.
+        @tf.function(input_signature=[tf.TensorSpec([1, size, size, 3], tf.float32, name="images")])
+        def predict_images_deterministic(images):
+            return model.score(images, mc_samples=0)
+
         self.serve_bytes = serve_bytes
         self.predict_images = predict_images
+        self.predict_images_deterministic = predict_images_deterministic
 
 
 def export_metadata(model, dataset, extra=None):

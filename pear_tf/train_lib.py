@@ -156,7 +156,7 @@ def train_and_evaluate(config):
         metadata = export_lib.export_metadata(
             model,
             config.data.dataset,
-            {"metrics": metrics, "train_config": _describe(config), "epochs_trained": int(epoch)},
+            {"metrics": _finite(metrics), "train_config": _describe(config), "epochs_trained": int(epoch)},
         )
         export_path = export_lib.export_saved_model(model, config.export_dir, metadata, config.mc_samples)
         print(f"Exported SavedModel to {export_path}")

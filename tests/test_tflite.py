@@ -1,0 +1,108 @@
+"""TFLite variants convert with builtin ops, run on ai_edge_litert, and agree with the SavedModel."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import stats
+
+from pear_tf import tflite_lib, train_lib
+from pear_tf.config import ModelConfig
+from pear_tf.data import sources
+from pear_tf.tflite_score import TFLiteScorer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny PEAR trained for a few epochs (a model with a real spread of scores)."""
+    base = tmp_path_factory.mktemp("tflite")
+    config = train_lib.TrainConfig(
+        model=ModelConfig(backbone="tiny", image_size=32, recon_size=16),
+        data=sources.DataConfig(synthetic_sizes=(512, 32, 160)),
+        model_dir=str(base / "run"),
+        export_dir=str(base / "savedmodels"),
+        batch_size=32,
+        epochs=4,
+        backbone_lr=1e-3,
+        mc_samples=4,
+        verbose=0,
+    )
+    path = train_lib.train_and_evaluate(config)["export_path"]
+    test_images = tflite_lib.representative_images("synthetic", 32, 160, seed=9)
+    reference = tf.saved_model.load(path).signatures["predict_images"](images=tf.constant(test_images))
+    return str(base), path, test_images, {k: v.numpy() for k, v in reference.items()}
+
+
+def _scores(model_path, images):
+    scorer = TFLiteScorer(model_path)
+    outputs = [scorer.score(image) for image in images]
+    return {key: np.stack([o[key] for o in outputs]) for key in outputs[0]}
+
+
+@pytest.mark.parametrize("variant,tolerance", [("float32", 1e-4), ("float16", 1e-2)])
+def test_float_variants_match_the_saved_model(trained, variant, tolerance):
+    base, path, images, reference = trained
+    output = tflite_lib.convert_in_subprocess(path, variant, os.path.join(base, f"{variant}.tflite"))
+    outputs = _scores(output, images)
+    for key in ("score", "distribution", "attributes"):
+        np.testing.assert_allclose(outputs[key], reference[key], atol=tolerance, err_msg=key)
+    np.testing.assert_array_equal(outputs["score_std"], 0.0)
+
+
+def test_quantized_variants_keep_the_ranking_and_shrink_the_model(trained):
+    base, path, images, reference = trained
+    representative = tflite_lib.representative_images("synthetic", 32, 100)
+    sizes = {}
+    for variant in ("float32", "dynamic", "int8"):
+        output = os.path.join(base, f"q_{variant}.tflite")
+        tflite_lib.convert_in_subprocess(path, variant, output, representative if variant == "int8" else None)
+        sizes[variant] = os.path.getsize(output)
+        if variant != "float32":
+            rho = stats.spearmanr(_scores(output, images)["score"], reference["score"])[0]
+            assert rho >= 0.98, (variant, rho)
+    assert sizes["int8"] <= 0.35 * sizes["float32"], sizes
+
+
+def test_int8_needs_a_representative_set(trained):
+    _, path, _, _ = trained
+    with pytest.raises(RuntimeError, match="representative"):
+        tflite_lib.convert_in_subprocess(path, "int8", "/dev/null")
+
+
+def test_a_model_needing_select_ops_fails_at_conversion(tmp_path):
+    module = tf.Module()
+    module.predict_images_deterministic = tf.function(
+        lambda images: {"score": tf.linalg.svd(images[0, :, :, 0], compute_uv=False)},
+        input_signature=[tf.TensorSpec([1, 8, 8, 3], tf.float32)],
+    )
+    tf.saved_model.save(module, str(tmp_path / "sm"))
+    with pytest.raises(RuntimeError, match="failed"):
+        tflite_lib.convert_in_subprocess(str(tmp_path / "sm"), "float32", str(tmp_path / "x.tflite"))
+    assert not os.path.exists(tmp_path / "x.tflite")
+
+
+def test_export_and_tflite_score_clis(trained, tmp_path):
+    base, path, _, _ = trained
+    env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    output = str(tmp_path / "m.tflite")
+    run = subprocess.run(
+        [sys.executable, "-m", "pear_tf.export", f"--saved_model_dir={os.path.dirname(path)}", "--tflite=dynamic",
+         f"--output={output}"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0 and "Wrote" in run.stdout, run.stderr[-2000:]
+    from pear_tf.data import synthetic
+
+    image = synthetic.write_samples(str(tmp_path / "samples"), 1, size=37)[0]
+    (tmp_path / "broken.jpg").write_bytes(b"no")
+    run = subprocess.run(
+        [sys.executable, "-m", "pear_tf.tflite_score", f"--model={output}", image, str(tmp_path / "broken.jpg")],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "score" in run.stdout and "VividColor" in run.stdout and "broken.jpg: ERROR" in run.stdout
