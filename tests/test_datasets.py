@@ -122,9 +122,9 @@ def test_custom_csv_with_scores_votes_attributes_and_splits(tmp_path):
 BROKEN = {
     "missing": "missing",
     "zero_byte": "empty file",
-    "truncated": "cannot decode",
-    "not_an_image": "cannot decode",
-    "huge": "exceeds the limit",
+    "truncated": "not decodable",
+    "not_an_image": "not decodable",
+    "huge": "over the limit",
 }
 
 

@@ -13,9 +13,8 @@ import threading
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from PIL import Image
 
-from pear_tf.errors import op_error_summary
+from pear_tf.image_check import decode_checked
 
 # PIL's own decompression-bomb limit: larger images are refused before decoding.
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -64,21 +63,12 @@ def read_image(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
     reason = missing_or_empty(path)
     if reason is None:
         try:
-            with Image.open(path) as header:  # reads the header only
-                width, height = header.size
-            if width * height > max_pixels:
-                reason = f"{width}x{height} pixels exceeds the limit of {max_pixels}"
-        except Image.DecompressionBombError as e:
-            reason = f"decompression bomb: {e}"
-        except Exception:  # noqa: BLE001 - PIL may not know a format TF decodes; TF decides below
-            pass
-    if reason is None:
-        try:
             with open(path, "rb") as f:
-                data = f.read()
-            return tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False).numpy()
-        except (tf.errors.OpError, OSError) as e:
-            reason = f"cannot decode: {op_error_summary(getattr(e, 'message', e))}"
+                image, reason = decode_checked(f.read(), max_pixels)
+        except OSError as e:
+            image, reason = None, f"unreadable ({e.strerror})"
+        if image is not None:
+            return image
     skip_log.add(path, reason)
     return None
 

@@ -8,13 +8,11 @@ with a 4xx and ``{"error": "..."}``.
 
 import base64
 import binascii
-import io
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
-from pear_tf.errors import op_error_summary
+from pear_tf.image_check import decode_checked
 
 # Larger images are refused from their header, before any pixel is decoded.
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -63,23 +61,9 @@ def image_bytes(value, index, max_pixels=DEFAULT_MAX_PIXELS):
         data = base64.b64decode(value["b64"], validate=True)
     except (binascii.Error, ValueError) as e:
         raise BadRequest(f"Instance {index}: invalid base64 ({e}).") from None
-    if not data:
-        raise BadRequest(f"Instance {index}: the image is empty (zero bytes).")
-    try:
-        with Image.open(io.BytesIO(data)) as header:  # the header only: no pixels decoded yet
-            width, height = header.size
-    except Image.DecompressionBombError:
-        raise BadRequest(f"Instance {index}: the image declares too many pixels (decompression bomb).") from None
-    except Exception:  # noqa: BLE001 - not an image PIL knows; TF's decoder below decides
-        width = height = 0
-    if width * height > max_pixels:
-        raise BadRequest(
-            f"Instance {index}: the image declares {width}x{height} pixels, over the limit of {max_pixels}."
-        )
-    try:
-        tf.io.decode_image(data, channels=3, expand_animations=False)
-    except tf.errors.InvalidArgumentError as e:
-        raise BadRequest(f"Instance {index}: not a decodable image ({op_error_summary(e.message)}).") from None
+    _, problem = decode_checked(data, max_pixels)
+    if problem:
+        raise BadRequest(f"Instance {index}: image rejected, {problem.rstrip('.')}.")
     return data
 
 
