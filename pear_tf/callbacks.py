@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from pear_tf.attributes import ATTRIBUTE_NAMES
-from pear_tf.evaluate_lib import evaluate_model
+from pear_tf.evaluate_lib import evaluate_model, scoring_function
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -51,9 +51,14 @@ class PearSummaries(keras.callbacks.Callback):
         self.validation = validation
         self.scale = scale
         self.images = next(iter(validation.unbatch().batch(num_images)))["image"]
+        self.score = None  # set with the model; traced once, reused every epoch
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.score = scoring_function(model)
 
     def on_epoch_end(self, epoch, logs=None):
-        metrics, predictions = evaluate_model(self.model, self.validation, self.scale)
+        metrics, predictions = evaluate_model(self.model, self.validation, self.scale, score=self.score)
         if logs is not None:
             logs.update({f"val_{key}": value for key, value in metrics.items() if key != "num_images"})
         outputs = self.model(self.images, training=False, reconstruct=True)

@@ -7,15 +7,21 @@ import tensorflow as tf
 from pear_tf import metrics
 
 
-def predict_dataset(model, dataset, verbose=0, with_content=False):
+def scoring_function(model, with_content=False):
+    """``model.score`` as one tf.function: trace it once and reuse it (per epoch, per split)."""
+    return tf.function(lambda images: model.score(images, with_content=with_content))
+
+
+def predict_dataset(model, dataset, verbose=0, with_content=False, score=None):
     """Scores every batch of ``dataset`` with ``model.score``; returns predictions and truth.
 
     Returns:
       A dict of numpy arrays: the outputs of ``model.score`` (score, score_std,
       distribution, attributes) and the truth ``true_distribution``,
       ``true_attributes``, ``attribute_mask``; ``content`` (μ of s) if ``with_content``.
+      ``score`` is a scoring_function to reuse; a new one is traced if None.
     """
-    score = tf.function(lambda images: model.score(images, with_content=with_content))
+    score = score or scoring_function(model, with_content)
     batches = []
     progbar = keras.utils.Progbar(None, verbose=verbose, unit_name="batch")
     for i, batch in enumerate(dataset):
@@ -28,7 +34,7 @@ def predict_dataset(model, dataset, verbose=0, with_content=False):
     return {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
 
 
-def evaluate_model(model, dataset, scale, verbose=0, with_content=False):
+def evaluate_model(model, dataset, scale, verbose=0, with_content=False, score=None):
     """The metrics of DESIGN.md §3 of ``model`` on ``dataset`` (and its predictions)."""
-    predictions = predict_dataset(model, dataset, verbose, with_content)
+    predictions = predict_dataset(model, dataset, verbose, with_content, score)
     return metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], scale), predictions
