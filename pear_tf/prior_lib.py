@@ -70,14 +70,20 @@ def load_prior(prior_checkpoint, image_size=None):
     return network, config
 
 
-def cache_prior_outputs(network, split, image_size, batch_size):
+def prior_predictor(network):
+    """The prior in inference mode as one tf.function: trace it once and reuse it across splits."""
+    return tf.function(lambda images: network(images, training=False))
+
+
+def cache_prior_outputs(network, split, image_size, batch_size, predict=None):
     """Adds ``prior`` [N, k] to a split of arrays: the frozen prior on each image's eval view.
 
-    Images that cannot be read get 0.5 (they are skipped in training anyway).
+    Images that cannot be read get 0.5 (they are skipped in training anyway). ``predict``
+    is a prior_predictor to reuse; a new one is traced if None.
     """
     indexed = {**split, "index": np.arange(pipeline.split_size(split))}
     prior = np.full((len(indexed["index"]), len(ATTRIBUTE_NAMES)), 0.5, np.float32)
-    predict = tf.function(lambda images: network(images, training=False))
+    predict = predict or prior_predictor(network)
     for batch in pipeline.make_dataset(indexed, image_size, batch_size, skip_log=SkipLog()):
         prior[batch["index"].numpy()] = predict(batch["image"]).numpy()
     return {**split, "prior": prior}
@@ -85,7 +91,7 @@ def cache_prior_outputs(network, split, image_size, batch_size):
 
 def predict_attributes(network, dataset):
     """(predicted, true, mask) attribute arrays over a pipeline dataset."""
-    predict = tf.function(lambda images: network(images, training=False))
+    predict = prior_predictor(network)
     batches = [(predict(b["image"]).numpy(), b["attributes"].numpy(), b["attribute_mask"].numpy()) for b in dataset]
     return tuple(np.concatenate(column) for column in zip(*batches))
 

@@ -182,7 +182,11 @@ def _attach_prior(config, splits, strategy):
         return network, splits
     print("Prior network: frozen; its outputs are cached per image.")
     cache = functools.partial(
-        prior_lib.cache_prior_outputs, network, image_size=config.model.image_size, batch_size=config.batch_size
+        prior_lib.cache_prior_outputs,
+        network,
+        image_size=config.model.image_size,
+        batch_size=config.batch_size,
+        predict=prior_lib.prior_predictor(network),
     )
     return None, dataclasses.replace(
         splits,
