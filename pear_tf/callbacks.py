@@ -1,4 +1,4 @@
-"""Keras callbacks for PEAR runs: checkpoints, validation metrics and TensorBoard views."""
+"""Per-epoch views of a run: validation metrics, reconstructions and q(z|x) in TensorBoard."""
 
 import os
 
@@ -8,31 +8,6 @@ import tensorflow as tf
 
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.evaluate_lib import evaluate_model, scoring_function
-
-
-class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves model, both optimizers and the finished epoch count after every epoch."""
-
-    def __init__(self, manager, epoch_variable):
-        super().__init__()
-        self.manager = manager
-        self.epoch_variable = epoch_variable
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch_variable.assign(epoch + 1)
-        self.manager.save(checkpoint_number=epoch + 1)
-
-
-class SkippedImagesWriter(keras.callbacks.Callback):
-    """Rewrites the list of skipped images after every epoch, so a crash loses none of it."""
-
-    def __init__(self, skip_log, path):
-        super().__init__()
-        self.skip_log = skip_log
-        self.path = path
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.skip_log.write(self.path)
 
 
 class PearSummaries(keras.callbacks.Callback):
@@ -61,15 +36,17 @@ class PearSummaries(keras.callbacks.Callback):
         metrics, predictions = evaluate_model(self.model, self.validation, self.scale, score=self.score)
         if logs is not None:
             logs.update({f"val_{key}": value for key, value in metrics.items() if key != "num_images"})
-        outputs = self.model(self.images, training=False, reconstruct=True)
-        grid = reconstruction_grid(self.images, outputs["reconstruction"])
-        keras.utils.save_img(os.path.join(self.png_dir, "reconstructions.png"), grid, scale=False)
         with self.writer.as_default(step=epoch + 1):
-            tf.summary.scalar("learning_rate/backbone", float(self.model.backbone_optimizer.learning_rate))
-            tf.summary.scalar("learning_rate/heads", float(self.model.optimizer.learning_rate))
-            tf.summary.image("reconstructions", grid[np.newaxis] / 255.0)
-            for i, name in enumerate(ATTRIBUTE_NAMES):
-                tf.summary.histogram(f"q_z/{name}", predictions["attributes"][:, i])
+            for name, optimizer in (("backbone", self.model.backbone_optimizer), ("heads", self.model.optimizer)):
+                # (float() of a distributed variable fails: read its value.)
+                tf.summary.scalar(f"learning_rate/{name}", float(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+            if self.model.config.objective == "pear":  # the baselines have neither decoder nor z
+                outputs = self.model(self.images, training=False, reconstruct=True)
+                grid = reconstruction_grid(self.images, outputs["reconstruction"])
+                keras.utils.save_img(os.path.join(self.png_dir, "reconstructions.png"), grid, scale=False)
+                tf.summary.image("reconstructions", grid[np.newaxis] / 255.0)
+                for i, name in enumerate(ATTRIBUTE_NAMES):
+                    tf.summary.histogram(f"q_z/{name}", predictions["attributes"][:, i])
         self.writer.flush()
 
 

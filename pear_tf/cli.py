@@ -11,6 +11,7 @@ from absl import flags
 from pear_tf.config import ModelConfig
 from pear_tf.data.sources import DATASETS, DataConfig
 from pear_tf.data.synthetic import FLAVOURS
+from pear_tf.losses import BASELINE_LOSSES
 from pear_tf.model.backbone import BACKBONES
 from pear_tf.train_lib import STRATEGIES, TrainConfig
 
@@ -47,7 +48,13 @@ def define_train_flags():
     flags.DEFINE_boolean("export", True, "Export a SavedModel version after training.")
     flags.DEFINE_integer("batch_size", 128, "Global batch size (split across replicas).")
     flags.DEFINE_integer("epochs", 10, "Epochs to train (a resumed run continues to this count).")
-    flags.DEFINE_enum("loss", "pear", ["pear"], "Objective: pear (Eq. 2).")
+    flags.DEFINE_enum(
+        "loss",
+        "pear",
+        ["pear", *BASELINE_LOSSES],
+        "Objective: pear (Eq. 2), or a Table 1 baseline on the same backbone: ce (cross-entropy), "
+        "nima (EMD r=2), uiaa (cross-entropy against a Gaussian-reshaped target).",
+    )
     flags.DEFINE_float("lambda_recon", 0.1, "λ: weight of the reconstruction MSE; KL_z is weighted 1+λ.")
     flags.DEFINE_float("beta", 0.1, "β: weight of KL_s.")
     flags.DEFINE_float("backbone_lr", 1e-4, "Adam learning rate of the backbone.")
@@ -59,10 +66,29 @@ def define_train_flags():
     flags.DEFINE_boolean(
         "finetune_prior", True, "Fine-tune the prior on observed attributes (else frozen, outputs cached per image)."
     )
-    flags.DEFINE_enum("strategy", "auto", STRATEGIES, "auto: MirroredStrategy when several GPUs are visible.")
-    flags.DEFINE_enum(
-        "verbose", "auto", ["auto", "0", "1", "2"], "Keras fit output: 1 progress bar, 2 a line per epoch."
+    flags.DEFINE_boolean(
+        "attribute_supervision",
+        True,
+        "Use the data set's observed attributes as p(z|x); --noattribute_supervision is the no-prior "
+        "ablation on AADB (p = 0.5 unless --prior_checkpoint gives a prior).",
     )
+    flags.DEFINE_enum(
+        "strategy",
+        "auto",
+        STRATEGIES,
+        "auto: MirroredStrategy when several GPUs are visible; multi_worker: MultiWorkerMirroredStrategy "
+        "from TF_CONFIG (every worker runs the same command); tpu: a TPU found by TPUClusterResolver.",
+    )
+    flags.DEFINE_integer(
+        "checkpoint_every_steps",
+        500,
+        "Save a checkpoint every this many steps (and at every epoch end); 0: epochs only.",
+    )
+    flags.DEFINE_boolean(
+        "mixed_precision", False, "bfloat16 compute in the backbone; the latents and heads stay float32."
+    )
+    flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
+    flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Output: 1 progress bar, 2 a line per epoch.")
 
 
 def model_config_from_flags():
@@ -71,6 +97,7 @@ def model_config_from_flags():
         backbone_weights=FLAGS.backbone_weights,
         image_size=FLAGS.image_size,
         recon_size=FLAGS.recon_size,
+        objective=getattr(FLAGS, "loss", "pear"),
     )
 
 
@@ -102,7 +129,11 @@ def train_config_from_flags():
         mc_samples=FLAGS.mc_samples,
         prior_checkpoint=FLAGS.prior_checkpoint,
         finetune_prior=FLAGS.finetune_prior,
+        attribute_supervision=FLAGS.attribute_supervision,
         strategy=FLAGS.strategy,
+        checkpoint_every_steps=FLAGS.checkpoint_every_steps,
+        mixed_precision=FLAGS.mixed_precision,
+        jit_compile=FLAGS.jit_compile,
         seed=FLAGS.seed,
         verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose),
     )

@@ -22,6 +22,8 @@ class ModelConfig:
       recon_size: side of the reconstructed image (256 in the paper); a power of two
         times 8, since the decoder starts from an 8x8 grid and doubles per layer.
       temperature: of the RelaxedBernoulli sampler for z.
+      objective: "pear" (Eq. 2: latents, reconstruction, prior), or a Table 1 baseline
+        sharing the backbone: "ce", "nima" or "uiaa" (one Dense layer to the bins).
     """
 
     backbone: str = "resnet50"
@@ -32,6 +34,7 @@ class ModelConfig:
     content_dim: int = 100
     recon_size: int = 256
     temperature: float = 1.0
+    objective: str = "pear"
 
     @property
     def num_bins(self):

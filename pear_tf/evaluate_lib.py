@@ -38,3 +38,29 @@ def evaluate_model(model, dataset, scale, verbose=0, with_content=False, score=N
     """The metrics of DESIGN.md §3 of ``model`` on ``dataset`` (and its predictions)."""
     predictions = predict_dataset(model, dataset, verbose, with_content, score)
     return metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], scale), predictions
+
+
+def bootstrap_intervals(true_distributions, predicted_distributions, scale, samples, seed=0, level=0.95):
+    """Percentile bootstrap confidence intervals of every §3 metric, resampling images.
+
+    Returns:
+      {metric: {"low", "high", "std"}} over ``samples`` resamples of the images.
+    """
+    rng = np.random.default_rng(seed)
+    count = len(true_distributions)
+    draws = {}
+    for _ in range(samples):
+        index = rng.integers(0, count, count)
+        resampled = metrics.aesthetic_metrics(true_distributions[index], predicted_distributions[index], scale)
+        for key, value in resampled.items():
+            if key != "num_images":
+                draws.setdefault(key, []).append(value)
+    tail = (1.0 - level) / 2.0 * 100.0
+    return {
+        key: {
+            "low": float(np.nanpercentile(values, tail)),
+            "high": float(np.nanpercentile(values, 100.0 - tail)),
+            "std": float(np.nanstd(values)),
+        }
+        for key, values in draws.items()
+    }

@@ -3,7 +3,8 @@
 Signatures (DESIGN.md §6): ``serving_default`` takes encoded image bytes
 (``image_bytes``, tf.string [batch]); ``predict_images`` takes preprocessed float32
 images (``images`` [batch, S, S, 3], RGB 0..255). Both return ``score``,
-``score_std``, ``distribution`` and ``attributes``. Only the scoring parts of the
+``score_std``, ``distribution`` and ``attributes`` (a Table 1 baseline, which has no
+attribute latent, returns no ``attributes``; its metadata lists its outputs). Only the scoring parts of the
 model are saved: not the reconstruction head, not the prior network.
 """
 
@@ -19,7 +20,7 @@ import pear_tf
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.config import ModelConfig
 from pear_tf.data.preprocessing import decode_image, preprocess, resize_size
-from pear_tf.model import PEAR
+from pear_tf.model import build_rating_model
 from pear_tf.versions import METADATA_FILE, list_versions
 
 
@@ -31,8 +32,7 @@ class ScoringModule(tf.Module):
         size = model.config.image_size
         # The raw tf.Variables behind the Keras layers, not the layers: the TF1 session
         # loader (what TF Serving runs) finds variables only when tracked this way.
-        parts = (model.backbone, model.latents, model.aesthetic_head)
-        self.scoring_variables = [v.value for part in parts for v in part.variables]
+        self.scoring_variables = [v.value for part in model.scoring_layers() for v in part.variables]
         self.metadata = tf.saved_model.Asset(metadata_path)
         score = lambda images: model.score(images, mc_samples=mc_samples)  # noqa: E731
 
@@ -63,11 +63,14 @@ class ScoringModule(tf.Module):
 def export_metadata(model, dataset, extra=None):
     """What a client needs to read the outputs and to preprocess the same way."""
     size = model.config.image_size
+    has_attributes = model.config.objective == "pear"
     return {
         "pear_tf_version": pear_tf.__version__,
         "dataset": dataset,
         "bin_values": list(model.config.bin_values),
-        "attribute_names": list(ATTRIBUTE_NAMES),
+        "objective": model.config.objective,
+        "outputs": ["score", "score_std", "distribution"] + (["attributes"] if has_attributes else []),
+        "attribute_names": list(ATTRIBUTE_NAMES) if has_attributes else [],
         "model_config": json.loads(model.config.to_json()),
         "preprocessing": {
             "decode": "RGB, 3 channels (grayscale expanded, alpha dropped, first GIF frame)",
@@ -115,7 +118,7 @@ def export_saved_model(model, export_dir, metadata, mc_samples=16):
 
 
 def restore_model(model_dir):
-    """PEAR as trained in ``model_dir``: its model_config.json and latest checkpoint (scoring parts)."""
+    """The model trained in ``model_dir`` (PEAR or a baseline): its model_config.json and latest checkpoint."""
     config_path = os.path.join(model_dir, "model_config.json")
     latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     if not os.path.exists(config_path) or latest is None:
@@ -126,7 +129,7 @@ def restore_model(model_dir):
     with open(config_path) as f:
         config = ModelConfig.from_json(f.read())
     # No weights download: every weight comes from the checkpoint.
-    model = PEAR(dataclasses.replace(config, backbone_weights=None))
+    model = build_rating_model(dataclasses.replace(config, backbone_weights=None))
     model.build_all()
     tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
     return model, latest

@@ -74,3 +74,54 @@ def pear_loss(
         terms["ce"] + lambda_recon * terms["recon"] + (1.0 + lambda_recon) * terms["kl_z"] + beta * terms["kl_s"]
     )
     return terms
+
+
+# Baselines of the paper's Table 1, sharing PEAR's backbone: a distribution from one
+# Dense layer, trained with one of these losses per example.
+
+
+def emd_loss(target_distribution, logits, r=2):
+    """NIMA's loss: EMD_r between the rater distribution and softmax(logits), per example.
+
+    ((1/d) Σₖ |CDF_y(k) − CDF_ŷ(k)|^r)^(1/r), the metric of DESIGN.md §3 (NIMA trains
+    with r=2). The root is taken with a small offset so its gradient stays finite when
+    the two distributions agree exactly.
+    """
+    predicted = tf.nn.softmax(logits, axis=-1)
+    cdf_gap = tf.cumsum(target_distribution, axis=-1) - tf.cumsum(predicted, axis=-1)
+    return tf.pow(tf.reduce_mean(tf.pow(tf.abs(cdf_gap), r), axis=-1) + 1e-12, 1.0 / r)
+
+
+# The smallest std of a Gaussian-reshaped target, in bins: a rater distribution with
+# all votes in one bin would otherwise give a degenerate (zero-width) Gaussian.
+MIN_TARGET_STD = 0.5
+
+
+def gaussian_target(target_distribution, bin_values):
+    """UIAA's reshaped label: N(mean, std²) of the rater scores, discretised on the bins.
+
+    Mean and std are those of the rater distribution over ``bin_values``; the std is
+    floored at MIN_TARGET_STD bin widths; the density at each bin value is normalised
+    to sum to 1.
+    """
+    values = tf.constant(bin_values, target_distribution.dtype)
+    mean = tf.linalg.matvec(target_distribution, values)[:, tf.newaxis]
+    variance = tf.linalg.matvec(target_distribution, tf.square(values))[:, tf.newaxis] - tf.square(mean)
+    width = (values[-1] - values[0]) / (len(bin_values) - 1)
+    std = tf.maximum(tf.sqrt(tf.maximum(variance, 0.0)), MIN_TARGET_STD * width)
+    log_density = -0.5 * tf.square((values - mean) / std)
+    return tf.nn.softmax(log_density, axis=-1)
+
+
+def baseline_loss(name, target_distribution, logits, bin_values):
+    """Per-example loss of a Table 1 baseline: ``ce``, ``nima`` (EMD r=2) or ``uiaa``."""
+    if name == "ce":
+        return cross_entropy(target_distribution, logits)
+    if name == "nima":
+        return emd_loss(target_distribution, logits, r=2)
+    if name == "uiaa":
+        return cross_entropy(gaussian_target(target_distribution, bin_values), logits)
+    raise ValueError(f"Unknown baseline loss {name!r}: expected one of {BASELINE_LOSSES}.")
+
+
+BASELINE_LOSSES = ("ce", "nima", "uiaa")

@@ -104,3 +104,12 @@ def attribute_correlation_difference(predicted_attributes, predicted_scores, tru
     predicted = correlation_matrix(predicted_attributes, predicted_scores)
     true = correlation_matrix(true_attributes, true_scores)
     return float(np.nanmean(np.abs(predicted - true))), predicted, true
+
+
+def json_safe(value):
+    """NaN and Inf (an undefined correlation) → None, in nested dicts and lists: standard JSON."""
+    if isinstance(value, dict):
+        return {key: json_safe(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return None if isinstance(value, float) and not np.isfinite(value) else value

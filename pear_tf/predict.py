@@ -88,11 +88,11 @@ def format_row(row, bin_values):
     if "error" in row:
         return f"{row['path']}: ERROR {row['error']}"
     distribution = " ".join(f"{b:g}:{p:.2f}" for b, p in zip(bin_values, row["distribution"]))
+    text = f"{row['path']}\n  score {row['score']:.3f} ± {row['score_std']:.3f}\n  distribution  {distribution}"
+    if "attributes" not in row:  # a Table 1 baseline has no attribute latent
+        return text
     attributes = "\n".join(f"    {name:<17} {value:.2f}" for name, value in zip(ATTRIBUTE_NAMES, row["attributes"]))
-    return (
-        f"{row['path']}\n  score {row['score']:.3f} ± {row['score_std']:.3f}\n"
-        f"  distribution  {distribution}\n  attributes\n{attributes}"
-    )
+    return f"{text}\n  attributes\n{attributes}"
 
 
 def sort_rows(rows, order):
@@ -114,7 +114,8 @@ def write_rows(rows, output):
                     writer.writerow([r["path"], "", "", "", *[""] * len(ATTRIBUTE_NAMES), r["error"]])
                 else:
                     dist = " ".join(f"{p:.4f}" for p in r["distribution"])
-                    writer.writerow([r["path"], r["score"], r["score_std"], dist, *r["attributes"], ""])
+                    attributes = r.get("attributes", [""] * len(ATTRIBUTE_NAMES))  # empty for a baseline
+                    writer.writerow([r["path"], r["score"], r["score_std"], dist, *attributes, ""])
         else:
             f.writelines(json.dumps(r) + "\n" for r in rows)
 

@@ -1,29 +1,33 @@
-"""Training PEAR end to end: strategy, data, fit with checkpoints, evaluation, export.
+"""Training PEAR (or a Table 1 baseline) end to end: strategy, data, the loop, evaluation, export.
 
 ``train_and_evaluate(config)`` is what ``python -m pear_tf.train`` runs; it reads no
 flags, so notebooks and tests call it directly with a TrainConfig.
 """
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import os
+import shutil
 import warnings
 
 import keras
-import tensorflow as tf
 import numpy as np
+import tensorflow as tf
 from absl import logging
 
-from pear_tf import analysis, export_lib, prior_lib
+from pear_tf import analysis, export_lib, loop, prior_lib
+from pear_tf import metrics as metrics_lib
 from pear_tf import callbacks as pear_callbacks
 from pear_tf.config import ModelConfig
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
 from pear_tf.evaluate_lib import evaluate_model
-from pear_tf.model import PEAR
+from pear_tf.model import build_rating_model
 
-STRATEGIES = ("auto", "one_device", "mirrored")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 
 # File data sets skip unreadable images, so their size is unknown until read and every
 # epoch ends when the files do: expected, not the problem this Keras warning suspects.
@@ -34,7 +38,8 @@ warnings.filterwarnings("ignore", message="Your input ran out of data", category
 class TrainConfig:
     """Everything a training run needs (flags map onto these fields one to one).
 
-    ``model.bin_values`` is replaced by the data set's scale.
+    ``model.bin_values`` is replaced by the data set's scale; ``model.objective``
+    picks PEAR or a baseline (the ``--loss`` flag).
     """
 
     model: ModelConfig = ModelConfig()
@@ -50,13 +55,30 @@ class TrainConfig:
     mc_samples: int = 16
     prior_checkpoint: str | None = None
     finetune_prior: bool = True
+    attribute_supervision: bool = True
     strategy: str = "auto"
+    checkpoint_every_steps: int = 500
+    mixed_precision: bool = False
+    jit_compile: bool = False
     seed: int = 0
     verbose: str | int = "auto"
 
 
 def make_strategy(name):
-    """auto: MirroredStrategy over the GPUs when there are several, else the default strategy."""
+    """The tf.distribute strategy for ``--strategy``.
+
+    auto: MirroredStrategy over the GPUs when there are several, else the default
+    strategy; multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG; tpu: a TPU
+    found by TPUClusterResolver. Create it before any other TensorFlow work (the
+    multi-worker collectives are configured at start-up).
+    """
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
     gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
         return tf.distribute.MirroredStrategy()
@@ -67,10 +89,30 @@ def make_strategy(name):
     raise ValueError(f"--strategy={name!r} is not one of {STRATEGIES}.")
 
 
+def precision_policy(mixed_precision):
+    """``mixed_bfloat16`` with --mixed_precision, else ``float32``.
+
+    bfloat16 keeps float32's range, so no loss scaling is needed: with float16, PEAR's two
+    optimizers would each need their own loss scale for one loss.
+    """
+    return "mixed_bfloat16" if mixed_precision else "float32"
+
+
+@contextlib.contextmanager
+def global_policy(name):
+    """Sets Keras' global dtype policy for the block (models built inside take it)."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
 def build_model(config, model_config, strategy, prior_network=None):
-    """PEAR with both optimizers, every variable created (so checkpoints restore fully)."""
+    """PEAR or a baseline with both optimizers, every variable created (so checkpoints restore fully)."""
     with strategy.scope():
-        model = PEAR(
+        model = build_rating_model(
             model_config,
             lambda_recon=config.lambda_recon,
             beta=config.beta,
@@ -86,81 +128,198 @@ def build_model(config, model_config, strategy, prior_network=None):
     return model
 
 
+def steps_per_epoch(split, batch_size):
+    """Global batches per epoch: the train split's size (as listed) over the batch size."""
+    size = pipeline.split_size(split)
+    if size is None:
+        size = int(split.reduce(0, lambda count, _: count + 1))
+    if size < batch_size:
+        raise ValueError(f"--batch_size={batch_size} is larger than the train split ({size} examples).")
+    return size // batch_size
+
+
+def shard(split, num_shards, index):
+    """Every ``num_shards``-th example of a split from ``index``: one worker's part."""
+    if num_shards == 1:
+        return split
+    if isinstance(split, tf.data.Dataset):
+        return split.shard(num_shards, index)
+    return {key: value[index::num_shards] for key, value in split.items()}
+
+
+def hide_attributes(split):
+    """The split with every attribute marked unobserved (the no-prior ablation on AADB)."""
+    if isinstance(split, tf.data.Dataset):
+        return split.map(lambda example: {**example, "attribute_mask": tf.zeros_like(example["attribute_mask"])})
+    return {**split, "attribute_mask": np.zeros_like(split["attribute_mask"])}
+
+
+def epoch_seed(seed, epoch, worker):
+    """The shuffle and augmentation seed of one epoch on one worker: a restart redraws it exactly."""
+    return int(np.random.SeedSequence([seed, epoch, worker]).generate_state(1)[0])
+
+
+def weights_digest(model):
+    """SHA-256 of every weight: equal on every worker of a synchronous run."""
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(variable)).tobytes())
+    return digest.hexdigest()
+
+
 def train_and_evaluate(config):
     """Trains on the train split, evaluates on the test split, exports a SavedModel.
 
-    Resumes from the latest checkpoint in ``config.model_dir`` when there is one.
+    Resumes from the latest checkpoint in ``config.model_dir`` when there is one. Under
+    MultiWorkerMirroredStrategy every worker runs this; the chief writes the run folder
+    and the export, the others write into a scratch folder that is deleted at the end.
 
     Returns:
       A dict: ``metrics`` (the test metrics also written to eval_metrics.json),
-      ``export_path`` (the new version folder, or None), ``history``.
-    """
-    os.makedirs(config.model_dir, exist_ok=True)
-    keras.utils.set_random_seed(config.seed)
-    strategy = make_strategy(config.strategy)
-    logging.info("Strategy %s with %d replica(s).", type(strategy).__name__, strategy.num_replicas_in_sync)
+      ``export_path`` (the new version folder, or None), ``history`` (per-epoch logs),
+      ``weights_digest``.
 
+    Raises:
+      loop.NonFiniteLoss, loop.Preempted: see pear_tf.loop.
+    """
+    strategy = make_strategy(config.strategy)
+    chief = loop.is_chief(strategy)
+    resolver = getattr(strategy, "cluster_resolver", None)
+    work_dir = config.model_dir if chief else os.path.join(config.model_dir, f".worker_{resolver.task_id}")
+    os.makedirs(work_dir, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    logging.info("Strategy %s with %d replica(s).", type(strategy).__name__, strategy.num_replicas_in_sync)
+    try:
+        with global_policy(precision_policy(config.mixed_precision)):
+            return _train_and_evaluate(config, strategy, chief, work_dir)
+    finally:
+        if not chief:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _train_and_evaluate(config, strategy, chief, work_dir):
     splits = sources.load_splits(config.data, config.model.image_size)
     skip_log = SkipLog()
     for path, reason in splits.dropped:
         skip_log.add(path, reason)
-    skipped_file = os.path.join(config.model_dir, "skipped_images.txt")
+    skipped_file = os.path.join(work_dir, "skipped_images.txt")
     model_config = dataclasses.replace(config.model, bin_values=splits.scale.bin_values)
-    with open(os.path.join(config.model_dir, "model_config.json"), "w") as f:
+    with open(os.path.join(work_dir, "model_config.json"), "w") as f:
         f.write(model_config.to_json())
 
+    if not config.attribute_supervision:
+        print("Attribute supervision off: p(z|x) ignores the data set's attributes.")
+        splits = dataclasses.replace(splits, train=hide_attributes(splits.train))
     prior_network, splits = _attach_prior(config, splits, strategy)
     size = model_config.image_size
-    make = functools.partial(pipeline.make_dataset, image_size=size, batch_size=config.batch_size, skip_log=skip_log)
-    train_ds = make(splits.train, training=True, seed=config.seed)
-    val_ds, test_ds = make(splits.validation), make(splits.test)
+    make = functools.partial(pipeline.make_dataset, image_size=size, skip_log=skip_log)
+    val_ds, test_ds = (
+        make(splits.validation, batch_size=config.batch_size),
+        make(splits.test, batch_size=config.batch_size),
+    )
+
+    def epoch_dataset(epoch, skip, context):
+        part = shard(splits.train, context.num_input_pipelines, context.input_pipeline_id)
+        batch = context.get_per_replica_batch_size(config.batch_size)
+        seed = epoch_seed(config.seed, epoch, context.input_pipeline_id)
+        replicas_here = strategy.num_replicas_in_sync // context.num_input_pipelines
+        return make(part, batch_size=batch, training=True, seed=seed).repeat().skip(skip * replicas_here)
+
     model = build_model(config, model_config, strategy, prior_network)
-    epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(
-        model=model, backbone_optimizer=model.backbone_optimizer, head_optimizer=model.optimizer, epoch=epoch
+        model=model,
+        backbone_optimizer=model.backbone_optimizer,
+        head_optimizer=model.optimizer,
+        step=step,
+        **model.random_state(),
     )
-    manager = tf.train.CheckpointManager(checkpoint, os.path.join(config.model_dir, "checkpoints"), max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        logging.info("Resumed from %s (epoch %d).", manager.latest_checkpoint, int(epoch))
-        print(f"Resumed from epoch {int(epoch)} ({manager.latest_checkpoint})")
+    # Every worker restores the chief's checkpoint and saves (the save reads distributed
+    # variables collectively); only the chief's lands in the run folder.
+    restore = tf.train.latest_checkpoint(os.path.join(config.model_dir, "checkpoints"))
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(work_dir, "checkpoints"), max_to_keep=3)
+    spe = steps_per_epoch(splits.train, config.batch_size)
+    history = loop.HistoryLog(os.path.join(work_dir, "history.jsonl"))
+    if restore:
+        checkpoint.restore(restore).assert_existing_objects_matched()
+        epoch, position = divmod(int(step), spe)
+        history.truncate_after(int(step))
+        logging.info("Resumed from %s (step %d).", restore, int(step))
+        print(f"Resumed from step {int(step)} (epoch {epoch + 1}, batch {position} of {spe}; {restore})")
+    else:
+        history.truncate_after(0)
 
-    log_dir = os.path.join(config.model_dir, "logs")
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
+    log_dir = os.path.join(work_dir, "logs")
+    summaries = pear_callbacks.PearSummaries(os.path.join(log_dir, "pear"), work_dir, val_ds, splits.scale)
+    summaries.set_model(model)
+    validation_loss = _validation_loss_function(model)
+    writers = {name: tf.summary.create_file_writer(os.path.join(log_dir, name)) for name in ("train", "validation")}
+
+    def on_epoch_end(epoch, logs):
+        skip_log.write(skipped_file)
+        if not chief:
+            return {}
+        extra = {f"val_{k}": v for k, v in validation_loss(val_ds).items()}
+        summaries.on_epoch_end(epoch, extra)
+        for name, values in (("train", logs), ("validation", extra)):
+            with writers[name].as_default(step=epoch + 1):
+                for key, value in values.items():
+                    tf.summary.scalar(f"epoch_{key.removeprefix('val_')}", value)
+            writers[name].flush()
+        return extra
+
+    loop_config = loop.LoopConfig(
         epochs=config.epochs,
-        initial_epoch=int(epoch),
-        verbose=config.verbose,
-        shuffle=False,  # the dataset shuffles itself
-        callbacks=[
-            pear_callbacks.PearSummaries(os.path.join(log_dir, "pear"), config.model_dir, val_ds, splits.scale),
-            keras.callbacks.TensorBoard(log_dir, write_graph=False),
-            pear_callbacks.EpochCheckpoint(manager, epoch),
-            pear_callbacks.SkippedImagesWriter(skip_log, skipped_file),
-        ],
+        steps_per_epoch=spe,
+        checkpoint_every_steps=config.checkpoint_every_steps,
+        jit_compile=config.jit_compile,
+        verbose=1 if config.verbose == "auto" else int(config.verbose),
     )
+    logs = loop.run(model, strategy, epoch_dataset, loop_config, step, manager, history, on_epoch_end)
+    digest = weights_digest(model)
+    print(f"Trained {int(step)} steps; weights digest {digest}")
 
-    metrics, predictions = evaluate_model(model, test_ds, splits.scale, with_content=True)
-    print(f"{skip_log.write(skipped_file)} image(s) could not be read and were skipped; listed in {skipped_file}")
-    print("Test metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k != "num_images"))
-    metrics.update(_analyse(predictions, splits, config.model_dir, log_dir))
-    with open(os.path.join(config.model_dir, "eval_metrics.json"), "w") as f:
-        json.dump(_finite(metrics), f, indent=2, sort_keys=True)
-    pear_callbacks.write_eval_summaries(
-        os.path.join(log_dir, "pear"), {k: v for k, v in metrics.items() if isinstance(v, float)}, int(epoch)
-    )
+    metrics = {}
+    if chief:
+        metrics, predictions = evaluate_model(model, test_ds, splits.scale, with_content=True)
+        print(f"{skip_log.write(skipped_file)} image(s) could not be read and were skipped; listed in {skipped_file}")
+        print("Test metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k != "num_images"))
+        metrics.update(_analyse(predictions, splits, work_dir, log_dir))
+        with open(os.path.join(work_dir, "eval_metrics.json"), "w") as f:
+            json.dump(metrics_lib.json_safe(metrics), f, indent=2, sort_keys=True)
+        pear_callbacks.write_eval_summaries(
+            os.path.join(log_dir, "pear"), {k: v for k, v in metrics.items() if isinstance(v, float)}, int(step)
+        )
 
     export_path = None
     if config.export_dir:
         metadata = export_lib.export_metadata(
             model,
             config.data.dataset,
-            {"metrics": _finite(metrics), "train_config": _describe(config), "epochs_trained": int(epoch)},
+            {"metrics": metrics_lib.json_safe(metrics), "train_config": _describe(config), "steps_trained": int(step)},
         )
-        export_path = export_lib.export_saved_model(model, config.export_dir, metadata, config.mc_samples)
-        print(f"Exported SavedModel to {export_path}")
-    return {"metrics": metrics, "export_path": export_path, "history": history.history}
+        export_dir = config.export_dir if chief else os.path.join(work_dir, "export")
+        export_path = export_lib.export_saved_model(model, export_dir, metadata, config.mc_samples)
+        if chief:
+            print(f"Exported SavedModel to {export_path}")
+        else:
+            export_path = None
+    return {"metrics": metrics, "export_path": export_path, "history": logs, "weights_digest": digest}
+
+
+def _validation_loss_function(model):
+    """Mean of every loss term over a data set, scored outside the replicas (no collectives)."""
+    terms = tf.function(lambda batch: model.loss_terms(batch, training=False))
+
+    def mean_terms(dataset):
+        sums, count = {}, 0
+        for batch in dataset:
+            for key, value in terms(batch).items():
+                sums[key] = sums.get(key, 0.0) + float(tf.reduce_sum(value))
+            count += int(tf.shape(batch["image"])[0])
+        return {key: total / max(count, 1) for key, total in sums.items()}
+
+    return mean_terms
 
 
 def _attach_prior(config, splits, strategy):
@@ -171,6 +330,8 @@ def _attach_prior(config, splits, strategy):
     """
     if not config.prior_checkpoint:
         return None, splits
+    if config.model.objective != "pear":
+        raise ValueError(f"--prior_checkpoint is for --loss=pear; the {config.model.objective} baseline has no z.")
     with strategy.scope():
         network, _ = prior_lib.load_prior(config.prior_checkpoint, config.model.image_size)
     observed = isinstance(splits.train, dict) and bool(np.asarray(splits.train["attribute_mask"]).any())
@@ -202,7 +363,7 @@ def _analyse(predictions, splits, model_dir, log_dir):
         np.ones_like(predictions["attribute_mask"]) if splits.attributes_known else predictions["attribute_mask"]
     )
     out = {}
-    report = analysis.attribute_report(predictions, splits.scale, truth_mask)
+    report = analysis.attribute_report(predictions, splits.scale, truth_mask) if "attributes" in predictions else None
     if report is not None:
         analysis.plot_correlation_matrices(
             report["matrices"]["predicted"],
@@ -221,13 +382,6 @@ def _analyse(predictions, splits, model_dir, log_dir):
     if len(labels) >= 10:
         analysis.plot_tsne(predictions["content"], labels, os.path.join(model_dir, "content_tsne.png"))
     return out
-
-
-def _finite(value):
-    """NaN (an undefined correlation) → None, so the JSON stays standard."""
-    if isinstance(value, dict):
-        return {key: _finite(v) for key, v in value.items()}
-    return None if isinstance(value, float) and np.isnan(value) else value
 
 
 def _describe(config):

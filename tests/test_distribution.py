@@ -1,4 +1,4 @@
-"""Under MirroredStrategy on two logical CPUs, one step equals the single-device step.
+"""Under MirroredStrategy on two logical CPUs, one step of the training loop equals the single-device step.
 
 The step must average the loss over the global batch: a per-replica mean would double
 the summed gradient. SGD is used because Adam's first update barely depends on the
@@ -24,6 +24,7 @@ def _child():
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
 
+    from pear_tf import loop
     from pear_tf.model import PEAR
     from tests.conftest import TINY, make_batch
 
@@ -40,7 +41,11 @@ def _child():
                 model.set_weights(initial)
         model.sample_in_training = False
         before = [w.copy() for w in model.get_weights()]
-        logs = model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0).history
+        # The training loop's own step function: strategy.run on the model's train_step.
+        train = loop.make_train_function(model, strategy)
+        dataset = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensors(batch))
+        logs, _ = train(iter(dataset), tf.constant(0))
+        logs = {key: [float(value)] for key, value in logs.items()}
         return before, [w for w in model.get_weights()], logs, strategy.num_replicas_in_sync
 
     before, single, single_logs, _ = one_step(tf.distribute.get_strategy())

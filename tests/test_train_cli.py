@@ -35,7 +35,7 @@ def test_train_cli_trains_evaluates_exports_and_resumes(tmp_path):
         resolved = f.read()
     assert "--image_size=32" in resolved and "--lambda_recon=0.1" in resolved
     assert os.path.exists(os.path.join(model_dir, "skipped_images.txt"))
-    assert glob.glob(os.path.join(model_dir, "checkpoints", "ckpt-2.index"))
+    assert glob.glob(os.path.join(model_dir, "checkpoints", "ckpt-8.index"))
     assert os.path.getsize(os.path.join(model_dir, "reconstructions.png")) > 0
     assert glob.glob(os.path.join(model_dir, "logs", "train", "events.*"))
     assert glob.glob(os.path.join(model_dir, "logs", "pear", "events.*"))
@@ -43,7 +43,8 @@ def test_train_cli_trains_evaluates_exports_and_resumes(tmp_path):
 
     # The resolved flags replay the run; with more epochs it resumes where it stopped.
     out = _run("pear_tf.train", f"--flagfile={model_dir}/flags.txt", "--epochs=3", cwd=tmp_path)
-    assert "Resumed from epoch 2" in out and "Epoch 3/3" in out and "Epoch 2/3" not in out
+    # 64 training images in batches of 16: 4 steps per epoch.
+    assert "Resumed from step 8 (epoch 3, batch 0 of 4" in out and "Epoch 3/3" in out and "Epoch 2/3" not in out
     assert sorted(os.listdir(export_dir)) == ["1", "2"]
 
     samples = tmp_path / "samples"

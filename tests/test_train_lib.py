@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from pear_tf import train_lib
@@ -33,3 +34,43 @@ def test_checkpoint_round_trip_restores_weights_and_optimizer_slots(tmp_path):
 
 def test_auto_strategy_is_the_default_strategy_without_gpus():
     assert train_lib.make_strategy("auto").num_replicas_in_sync == 1
+
+
+def _one_loop_step(model, jit_compile=False):
+    from pear_tf import loop
+
+    strategy = tf.distribute.get_strategy()
+    train = loop.make_train_function(model, strategy, jit_compile)
+    dataset = tf.data.Dataset.from_tensors(make_batch(4)).repeat()
+    logs, _ = train(iter(strategy.experimental_distribute_dataset(dataset)), tf.constant(0))
+    return {key: float(value) for key, value in logs.items()}
+
+
+def test_mixed_precision_computes_the_backbone_in_bfloat16_and_the_heads_in_float32():
+    config = dataclasses.replace(train_lib.TrainConfig(), model=TINY, mixed_precision=True)
+    with train_lib.global_policy(train_lib.precision_policy(config.mixed_precision)):
+        model = train_lib.build_model(config, TINY, tf.distribute.get_strategy())
+    import keras
+
+    assert keras.mixed_precision.global_policy().name == "float32", "the policy is restored after the block"
+    outputs = model(make_batch(2)["image"], training=False, reconstruct=True)
+    assert model.backbone(make_batch(2)["image"]).dtype == tf.bfloat16
+    for key in ("z_logits", "mu", "log_var", "logits", "distribution", "reconstruction"):
+        assert outputs[key].dtype == tf.float32, key
+    assert all(v.dtype == tf.float32 for v in model.trainable_variables), "variables stay float32"
+    logs = _one_loop_step(model)
+    assert all(np.isfinite(value) for value in logs.values()), logs
+
+
+def test_xla_compiled_step_matches_the_plain_step():
+    strategy = tf.distribute.get_strategy()
+    config = dataclasses.replace(train_lib.TrainConfig(), model=TINY)
+    plain, compiled = (train_lib.build_model(config, TINY, strategy) for _ in range(2))
+    compiled.set_weights(plain.get_weights())
+    for model in (plain, compiled):
+        model.sample_in_training = False
+    expected, got = _one_loop_step(plain), _one_loop_step(compiled, jit_compile=True)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-4, abs=1e-5), key
+    for a, b in zip(plain.weights, compiled.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)

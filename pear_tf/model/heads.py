@@ -15,7 +15,8 @@ class AestheticHead(keras.layers.Layer):
     def __init__(self, num_bins, **kwargs):
         super().__init__(**kwargs)
         self.num_bins = num_bins
-        self.dense = keras.layers.Dense(num_bins, name="aesthetic_logits")
+        # Sub-layers take this layer's dtype policy, which Keras does not pass down.
+        self.dense = keras.layers.Dense(num_bins, name="aesthetic_logits", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.dense.build(input_shape)
@@ -43,18 +44,27 @@ class ReconstructionHead(keras.layers.Layer):
             raise ValueError(f"recon_size must be 8·2^n between 16 and 256, got {recon_size}.")
         self.recon_size = recon_size
         channels = RECONSTRUCTION_CHANNELS[: int(num_layers) - 1] + (3,)
-        self.project = keras.layers.Dense(8 * 8 * 128, name="project")
-        self.reshape = keras.layers.Reshape((8, 8, 128))
+        # Sub-layers take this layer's dtype policy, which Keras does not pass down.
+        self.project = keras.layers.Dense(8 * 8 * 128, name="project", dtype=self.dtype_policy)
+        self.reshape = keras.layers.Reshape((8, 8, 128), dtype=self.dtype_policy)
         self.deconvs, self.norms = [], []
         for i, filters in enumerate(channels):
             last = i == len(channels) - 1
             self.deconvs.append(
                 keras.layers.Conv2DTranspose(
-                    filters, 4, strides=2, padding="same", activation="sigmoid" if last else None, name=f"deconv{i}"
+                    filters,
+                    4,
+                    strides=2,
+                    padding="same",
+                    activation="sigmoid" if last else None,
+                    name=f"deconv{i}",
+                    dtype=self.dtype_policy,
                 )
             )
             if not last:
-                self.norms.append(keras.layers.BatchNormalization(synchronized=True, name=f"bn{i}"))
+                self.norms.append(
+                    keras.layers.BatchNormalization(synchronized=True, name=f"bn{i}", dtype=self.dtype_policy)
+                )
 
     def build(self, input_shape):
         self.project.build(input_shape)

@@ -60,10 +60,14 @@ class PhotographicLatents(keras.layers.Layer):
         self.content_dim = content_dim
         self.temperature = temperature
         self.seed = seed
-        self.photographic_encoder = keras.layers.Dense(num_attributes, name="photographic_encoder")
-        self.mu_encoder = keras.layers.Dense(content_dim, name="mu_encoder")
+        # Sub-layers take this layer's dtype policy (Keras does not pass it down): float32
+        # here stays float32 under mixed precision.
+        self.photographic_encoder = keras.layers.Dense(
+            num_attributes, name="photographic_encoder", dtype=self.dtype_policy
+        )
+        self.mu_encoder = keras.layers.Dense(content_dim, name="mu_encoder", dtype=self.dtype_policy)
         # Predicts log σ² rather than σ: unconstrained and stable.
-        self.log_var_encoder = keras.layers.Dense(content_dim, name="log_var_encoder")
+        self.log_var_encoder = keras.layers.Dense(content_dim, name="log_var_encoder", dtype=self.dtype_policy)
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
 
     def build(self, input_shape):

@@ -6,7 +6,6 @@ across workers. The backbone and the rest train with separate Adam optimizers
 (lr 1e-4 and 1e-3 in the paper).
 """
 
-import keras
 import tensorflow as tf
 
 from pear_tf import losses
@@ -15,13 +14,13 @@ from pear_tf.model.backbone import build_backbone
 from pear_tf.model.heads import AestheticHead, ReconstructionHead
 from pear_tf.model.latents import PhotographicLatents, sample_latents
 from pear_tf.model.prior import masked_attribute_bce
+from pear_tf.model.rating_model import RatingModel
 
-LOSS_TERMS = ("loss", "ce", "recon", "kl_z", "kl_s", "prior")
 # p(z|x) for attributes that are neither observed nor supplied by a prior network.
 UNINFORMATIVE_PRIOR = 0.5
 
 
-class PEAR(keras.Model):
+class PEAR(RatingModel):
     """The PEAR model.
 
     Args:
@@ -42,6 +41,8 @@ class PEAR(keras.Model):
       model.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-3))
       model.fit(dataset_of_dicts, epochs=1)
     """
+
+    LOSS_TERMS = ("loss", "ce", "recon", "kl_z", "kl_s", "prior")
 
     def __init__(
         self,
@@ -64,12 +65,12 @@ class PEAR(keras.Model):
             prior_network.trainable = self.finetune_prior
         self.backbone = build_backbone(config.backbone, config.image_size, config.backbone_weights)
         self.latents = PhotographicLatents(
-            config.num_attributes, config.content_dim, config.temperature, seed=seed, name="latents"
+            config.num_attributes, config.content_dim, config.temperature, seed=seed, name="latents", dtype="float32"
         )
-        self.aesthetic_head = AestheticHead(config.num_bins, name="aesthetic_head")
-        self.reconstruction_head = ReconstructionHead(config.recon_size, name="reconstruction_head")
+        # float32 under mixed precision too: the distributions and the KLs need the range.
+        self.aesthetic_head = AestheticHead(config.num_bins, name="aesthetic_head", dtype="float32")
+        self.reconstruction_head = ReconstructionHead(config.recon_size, name="reconstruction_head", dtype="float32")
         self.bin_values = tf.constant(config.bin_values, tf.float32)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in LOSS_TERMS}
         # Training samples the latents (the paper); tests that compare steps exactly turn it off.
         self.sample_in_training = True
 
@@ -78,27 +79,17 @@ class PEAR(keras.Model):
         size = self.config.image_size
         self(tf.zeros([1, size, size, 3]), training=False, reconstruct=True)
 
-    def compile(self, backbone_optimizer, head_optimizer, **kwargs):
-        """Compiles with one Adam for the backbone and one for everything else."""
-        super().compile(optimizer=head_optimizer, **kwargs)
-        self.backbone_optimizer = backbone_optimizer
-
-    def build_optimizers(self):
-        """Creates the optimizers' slots now, so a checkpoint can restore them before step 1."""
-        self.backbone_optimizer.build(self.backbone_variables())
-        self.optimizer.build(self.head_variables())
-
     def backbone_variables(self):
         """Variables at the backbone's learning rate: the backbone and a fine-tuned prior."""
         prior = self.prior_network.trainable_variables if self.finetune_prior else []
         return self.backbone.trainable_variables + prior
 
-    def head_variables(self):
-        """Trainable variables outside the backbone and the prior network."""
-        excluded = {id(v) for v in self.backbone.trainable_variables}
-        if self.prior_network is not None:
-            excluded |= {id(v) for v in self.prior_network.variables}
-        return [v for v in self.trainable_variables if id(v) not in excluded]
+    def random_state(self):
+        return {"latent_seed": self.latents.seed_generator.state}
+
+    def frozen_variables(self):
+        """A prior network that is not fine-tuned is frozen (also its BatchNorm statistics)."""
+        return self.prior_network.variables if self.prior_network is not None and not self.finetune_prior else []
 
     def call(self, images, training=False, sample=None, reconstruct=False):
         """Runs PEAR on RGB images in 0..255, [B, S, S, 3].
@@ -126,7 +117,13 @@ class PEAR(keras.Model):
         return self.prior_network(data["image"], training=False)
 
     def loss_terms(self, data, training=False, sample=None):
-        """Per-example terms of Eq. 2 for a batch dict (image, distribution, attributes, attribute_mask)."""
+        """Per-example terms of Eq. 2 for a batch dict (image, distribution, attributes, attribute_mask).
+
+        Latents are sampled in training (unless ``sample_in_training`` is off) and are
+        the deterministic means otherwise, so validation losses compare across epochs.
+        """
+        if sample is None:
+            sample = training and self.sample_in_training
         images = data["image"]
         outputs = self(images, training=training, sample=sample, reconstruct=True)
         size = self.config.recon_size
@@ -152,31 +149,6 @@ class PEAR(keras.Model):
         else:
             terms["prior"] = tf.zeros_like(terms["loss"])
         return terms
-
-    def train_step(self, data):
-        with tf.GradientTape() as tape:
-            terms = self.loss_terms(data, training=True, sample=self.sample_in_training)
-            # Averaged over the global batch: gradients are summed across replicas.
-            loss = tf.nn.compute_average_loss(terms["loss"])
-        backbone_vars = self.backbone_variables()
-        head_vars = self.head_variables()
-        grads = tape.gradient(loss, backbone_vars + head_vars)
-        self.backbone_optimizer.apply(grads[: len(backbone_vars)], backbone_vars)
-        self.optimizer.apply(grads[len(backbone_vars) :], head_vars)
-        return self._track(terms)
-
-    def test_step(self, data):
-        # Deterministic latents: validation losses are comparable from epoch to epoch.
-        return self._track(self.loss_terms(data, training=False, sample=False))
-
-    def _track(self, terms):
-        for name, tracker in self.trackers.items():
-            tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
 
     def score(self, images, mc_samples=0, with_content=False):
         """Scores images for evaluation and serving.
@@ -209,6 +181,6 @@ class PEAR(keras.Model):
             result["score_std"] = tf.math.reduce_std(tf.linalg.matvec(sampled, self.bin_values), axis=0)
         return result
 
-    def predict_step(self, data):
-        images = data["image"] if isinstance(data, dict) else data
-        return self.score(images)
+    def scoring_layers(self):
+        """The layers behind ``score``: what a SavedModel keeps."""
+        return (self.backbone, self.latents, self.aesthetic_head)

@@ -1,0 +1,85 @@
+"""What PEAR and the Table 1 baselines share: a backbone at its own learning rate.
+
+A RatingModel owns its training step. Subclasses define ``loss_terms`` (per-example
+terms, one of them ``loss``) and ``LOSS_TERMS``; the step averages ``loss`` over the
+*global* batch, so the same step is right on one device, under MirroredStrategy and
+across workers, and applies one Adam to the backbone and another to the rest.
+"""
+
+import keras
+import tensorflow as tf
+
+
+class RatingModel(keras.Model):
+    """Base class: two optimizers, the shared train/test step and loss trackers.
+
+    Subclasses set ``self.backbone`` and ``self.config`` and implement ``loss_terms``,
+    ``score`` and ``scoring_layers``.
+    """
+
+    LOSS_TERMS = ("loss",)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.LOSS_TERMS}
+
+    def compile(self, backbone_optimizer, head_optimizer, **kwargs):
+        """Compiles with one optimizer for the backbone and one for everything else."""
+        super().compile(optimizer=head_optimizer, **kwargs)
+        self.backbone_optimizer = backbone_optimizer
+
+    def build_optimizers(self):
+        """Creates the optimizers' slots now, so a checkpoint can restore them before step 1."""
+        self.backbone_optimizer.build(self.backbone_variables())
+        self.optimizer.build(self.head_variables())
+
+    def backbone_variables(self):
+        """Variables trained at the backbone's learning rate."""
+        return self.backbone.trainable_variables
+
+    def head_variables(self):
+        """Trainable variables not trained at the backbone's rate."""
+        excluded = {id(v) for v in self.backbone_variables()} | {id(v) for v in self.frozen_variables()}
+        return [v for v in self.trainable_variables if id(v) not in excluded]
+
+    def frozen_variables(self):
+        """Variables that neither optimizer may touch (none by default)."""
+        return []
+
+    def random_state(self):
+        """Variables of the model's random streams, to checkpoint (none by default).
+
+        With them a resumed run draws exactly the noise the uninterrupted run would have.
+        """
+        return {}
+
+    def loss_terms(self, data, training=False):
+        raise NotImplementedError
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            terms = self.loss_terms(data, training=True)
+            # Averaged over the global batch: gradients are summed across replicas.
+            loss = tf.nn.compute_average_loss(terms["loss"])
+        backbone_vars = self.backbone_variables()
+        head_vars = self.head_variables()
+        grads = tape.gradient(loss, backbone_vars + head_vars)
+        self.backbone_optimizer.apply(grads[: len(backbone_vars)], backbone_vars)
+        self.optimizer.apply(grads[len(backbone_vars) :], head_vars)
+        return self._track(terms)
+
+    def test_step(self, data):
+        return self._track(self.loss_terms(data, training=False))
+
+    def _track(self, terms):
+        for name, tracker in self.trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def predict_step(self, data):
+        images = data["image"] if isinstance(data, dict) else data
+        return self.score(images)
