@@ -91,6 +91,16 @@ class Runner:
         return steps * FLAGS.batch_size / (time.perf_counter() - start)
 
 
+def own_peak_rss_mb():
+    """This process's peak RSS. VmHWM starts afresh at exec; ru_maxrss would carry the
+    parent's peak over into a child on Linux."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def peak_memory_mb(variant):
     """Peak memory of training ``variant``: the GPU allocator's, or a child process's RSS."""
     if tf.config.list_physical_devices("GPU"):
@@ -110,7 +120,7 @@ def main(argv):
     with train_lib.global_policy(train_lib.precision_policy(FLAGS.mixed_precision)):
         if FLAGS.only:
             Runner(FLAGS.only, strategy).run(FLAGS.steps)
-            print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+            print(json.dumps({"peak_mb": own_peak_rss_mb()}))
             return
         gpu = bool(tf.config.list_physical_devices("GPU"))
         runners, memory = {}, {}
