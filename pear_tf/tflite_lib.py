@@ -21,12 +21,14 @@ import numpy as np
 VARIANTS = ("float32", "float16", "dynamic", "int8")
 
 
-def representative_images(source, image_size, count=200, seed=0):
-    """Preprocessed images [N, S, S, 3] for int8 calibration.
+def representative_images(source, image_size, count=200, seed=0, skip=0):
+    """Preprocessed images [N, S, S, 3] for int8 calibration or for checking agreement.
 
     Args:
       source: a folder of images (walked recursively), or ``synthetic`` (the embedded
         set's train images).
+      seed: of the synthetic images.
+      skip: folder images to pass over first (held-out images come after the calibration ones).
     """
     from pear_tf.data import synthetic
     from pear_tf.data.images import SkipLog, read_image
@@ -38,7 +40,9 @@ def representative_images(source, image_size, count=200, seed=0):
     elif os.path.isdir(source):
         skip_log = SkipLog()
         raw = [
-            image for path in list(expand_paths([source]))[:count] if (image := read_image(path, skip_log)) is not None
+            image
+            for path in list(expand_paths([source]))[skip : skip + count]
+            if (image := read_image(path, skip_log)) is not None
         ]
     else:
         raise FileNotFoundError(f"--representative_data={source!r}: give a folder of images or 'synthetic'.")
@@ -73,6 +77,33 @@ def convert(saved_model_dir, variant, output, representative=None):
     with open(output, "wb") as f:
         f.write(data)
     return output
+
+
+def agreement(saved_model_dir, tflite_path, images):
+    """How far a .tflite model's scores are from the SavedModel's on ``images`` [N, S, S, 3].
+
+    Returns:
+      A dict: ``spearman`` (rank agreement of the scores), ``max_abs_score`` (largest
+      |Δscore|) and ``images``; plus ``scores`` and ``reference``, the two score arrays.
+    """
+    import tensorflow as tf
+    from scipy import stats
+
+    from pear_tf.tflite_score import TFLiteScorer
+
+    signature = tf.saved_model.load(saved_model_dir).signatures["predict_images"]
+    reference = np.concatenate(
+        [signature(images=tf.constant(images[i : i + 25]))["score"].numpy() for i in range(0, len(images), 25)]
+    )
+    scorer = TFLiteScorer(tflite_path)
+    scores = np.array([float(scorer.score(image)["score"]) for image in images])
+    return {
+        "spearman": float(stats.spearmanr(scores, reference)[0]),
+        "max_abs_score": float(np.abs(scores - reference).max()),
+        "images": len(images),
+        "scores": scores,
+        "reference": reference,
+    }
 
 
 def convert_in_subprocess(saved_model_dir, variant, output, representative=None, timeout=1800):

@@ -46,8 +46,10 @@ def main(argv):
             print(f"{path}: ERROR {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
             continue
         distribution = " ".join(f"{p:.2f}" for p in outputs["distribution"])
-        print(f"{path}\n  score {float(outputs['score']):.3f}\n  distribution  {distribution}\n  attributes")
-        print("\n".join(f"    {n:<17} {v:.2f}" for n, v in zip(ATTRIBUTE_NAMES, outputs["attributes"])))
+        print(f"{path}\n  score {float(outputs['score']):.3f}\n  distribution  {distribution}")
+        if "attributes" in outputs:  # a Table 1 baseline has none
+            print("  attributes")
+            print("\n".join(f"    {n:<17} {v:.2f}" for n, v in zip(ATTRIBUTE_NAMES, outputs["attributes"])))
 
 
 if __name__ == "__main__":

@@ -96,6 +96,15 @@ def test_export_and_tflite_score_clis(trained, tmp_path):
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0 and "Wrote" in run.stdout, run.stderr[-2000:]
+    assert "Agreement with the SavedModel on 100 held-out images from synthetic: Spearman 0.9" in run.stdout
+    # The check fails the export when the ranking is not kept (here: a bar no model meets).
+    strict = subprocess.run(
+        [sys.executable, "-m", "pear_tf.export", f"--saved_model_dir={path}", "--tflite=dynamic",
+         f"--output={tmp_path / 'strict.tflite'}", "--check_images=20", "--min_spearman=1.01"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert strict.returncode == 1 and "does not keep the SavedModel's ranking" in strict.stderr, strict.stderr[-2000:]
+    assert os.path.exists(tmp_path / "strict.tflite"), "the file is kept for inspection"
     from pear_tf.data import synthetic
 
     image = synthetic.write_samples(str(tmp_path / "samples"), 1, size=37)[0]
