@@ -29,7 +29,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from pear_tf import loop, train_lib  # noqa: E402
+from pear_tf import distribution, loop, train_lib  # noqa: E402
 from pear_tf.config import ModelConfig  # noqa: E402
 from pear_tf.model.prior import build_prior_network  # noqa: E402
 
@@ -117,7 +117,7 @@ def main(argv):
     del argv
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.get_strategy()
-    with train_lib.global_policy(train_lib.precision_policy(FLAGS.mixed_precision)):
+    with distribution.global_policy(distribution.precision_policy(FLAGS.mixed_precision)):
         if FLAGS.only:
             Runner(FLAGS.only, strategy).run(FLAGS.steps)
             print(json.dumps({"peak_mb": own_peak_rss_mb()}))

@@ -13,7 +13,8 @@ from pear_tf.data.sources import DATASETS, DataConfig
 from pear_tf.data.synthetic import FLAVOURS
 from pear_tf.losses import BASELINE_LOSSES
 from pear_tf.model.backbone import BACKBONES
-from pear_tf.train_lib import STRATEGIES, TrainConfig
+from pear_tf.distribution import STRATEGIES
+from pear_tf.train_lib import TrainConfig
 
 FLAGS = flags.FLAGS
 

@@ -95,17 +95,6 @@ class _SigtermFlag:
             signal.signal(signal.SIGTERM, self._previous)
 
 
-def is_chief(strategy):
-    """True on the worker that writes checkpoints, logs and exports (always, on one machine)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
-        return True
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
-
-
 def make_train_function(model, strategy, jit_compile=False):
     """One global step: ``model.train_step`` on every replica, then the running loss means.
 

@@ -4,7 +4,6 @@
 flags, so notebooks and tests call it directly with a TrainConfig.
 """
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -18,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from pear_tf import analysis, export_lib, loop, prior_lib
+from pear_tf import analysis, distribution, export_lib, loop, prior_lib
 from pear_tf import metrics as metrics_lib
 from pear_tf import callbacks as pear_callbacks
 from pear_tf.config import ModelConfig
@@ -26,8 +25,6 @@ from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
 from pear_tf.evaluate_lib import evaluate_model
 from pear_tf.model import build_rating_model
-
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 
 # File data sets skip unreadable images, so their size is unknown until read and every
 # epoch ends when the files do: expected, not the problem this Keras warning suspects.
@@ -64,51 +61,6 @@ class TrainConfig:
     verbose: str | int = "auto"
 
 
-def make_strategy(name):
-    """The tf.distribute strategy for ``--strategy``.
-
-    auto: MirroredStrategy over the GPUs when there are several, else the default
-    strategy; multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG; tpu: a TPU
-    found by TPUClusterResolver. Create it before any other TensorFlow work (the
-    multi-worker collectives are configured at start-up).
-    """
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        return tf.distribute.MirroredStrategy()
-    if name == "one_device":
-        return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
-    if name == "auto":
-        return tf.distribute.get_strategy()
-    raise ValueError(f"--strategy={name!r} is not one of {STRATEGIES}.")
-
-
-def precision_policy(mixed_precision):
-    """``mixed_bfloat16`` with --mixed_precision, else ``float32``.
-
-    bfloat16 keeps float32's range, so no loss scaling is needed: with float16, PEAR's two
-    optimizers would each need their own loss scale for one loss.
-    """
-    return "mixed_bfloat16" if mixed_precision else "float32"
-
-
-@contextlib.contextmanager
-def global_policy(name):
-    """Sets Keras' global dtype policy for the block (models built inside take it)."""
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(name)
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-
-
 def build_model(config, model_config, strategy, prior_network=None):
     """PEAR or a baseline with both optimizers, every variable created (so checkpoints restore fully)."""
     with strategy.scope():
@@ -126,37 +78,6 @@ def build_model(config, model_config, strategy, prior_network=None):
         )
         model.build_optimizers()
     return model
-
-
-def steps_per_epoch(split, batch_size):
-    """Global batches per epoch: the train split's size (as listed) over the batch size."""
-    size = pipeline.split_size(split)
-    if size is None:
-        size = int(split.reduce(0, lambda count, _: count + 1))
-    if size < batch_size:
-        raise ValueError(f"--batch_size={batch_size} is larger than the train split ({size} examples).")
-    return size // batch_size
-
-
-def shard(split, num_shards, index):
-    """Every ``num_shards``-th example of a split from ``index``: one worker's part."""
-    if num_shards == 1:
-        return split
-    if isinstance(split, tf.data.Dataset):
-        return split.shard(num_shards, index)
-    return {key: value[index::num_shards] for key, value in split.items()}
-
-
-def hide_attributes(split):
-    """The split with every attribute marked unobserved (the no-prior ablation on AADB)."""
-    if isinstance(split, tf.data.Dataset):
-        return split.map(lambda example: {**example, "attribute_mask": tf.zeros_like(example["attribute_mask"])})
-    return {**split, "attribute_mask": np.zeros_like(split["attribute_mask"])}
-
-
-def epoch_seed(seed, epoch, worker):
-    """The shuffle and augmentation seed of one epoch on one worker: a restart redraws it exactly."""
-    return int(np.random.SeedSequence([seed, epoch, worker]).generate_state(1)[0])
 
 
 def weights_digest(model):
@@ -182,15 +103,15 @@ def train_and_evaluate(config):
     Raises:
       loop.NonFiniteLoss, loop.Preempted: see pear_tf.loop.
     """
-    strategy = make_strategy(config.strategy)
-    chief = loop.is_chief(strategy)
+    strategy = distribution.make_strategy(config.strategy)
+    chief = distribution.is_chief(strategy)
     resolver = getattr(strategy, "cluster_resolver", None)
     work_dir = config.model_dir if chief else os.path.join(config.model_dir, f".worker_{resolver.task_id}")
     os.makedirs(work_dir, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     logging.info("Strategy %s with %d replica(s).", type(strategy).__name__, strategy.num_replicas_in_sync)
     try:
-        with global_policy(precision_policy(config.mixed_precision)):
+        with distribution.global_policy(distribution.precision_policy(config.mixed_precision)):
             return _train_and_evaluate(config, strategy, chief, work_dir)
     finally:
         if not chief:
@@ -209,7 +130,7 @@ def _train_and_evaluate(config, strategy, chief, work_dir):
 
     if not config.attribute_supervision:
         print("Attribute supervision off: p(z|x) ignores the data set's attributes.")
-        splits = dataclasses.replace(splits, train=hide_attributes(splits.train))
+        splits = dataclasses.replace(splits, train=sources.hide_attributes(splits.train))
     prior_network, splits = _attach_prior(config, splits, strategy)
     size = model_config.image_size
     make = functools.partial(pipeline.make_dataset, image_size=size, skip_log=skip_log)
@@ -219,9 +140,9 @@ def _train_and_evaluate(config, strategy, chief, work_dir):
     )
 
     def epoch_dataset(epoch, skip, context):
-        part = shard(splits.train, context.num_input_pipelines, context.input_pipeline_id)
+        part = pipeline.shard(splits.train, context.num_input_pipelines, context.input_pipeline_id)
         batch = context.get_per_replica_batch_size(config.batch_size)
-        seed = epoch_seed(config.seed, epoch, context.input_pipeline_id)
+        seed = pipeline.epoch_seed(config.seed, epoch, context.input_pipeline_id)
         replicas_here = strategy.num_replicas_in_sync // context.num_input_pipelines
         return make(part, batch_size=batch, training=True, seed=seed).repeat().skip(skip * replicas_here)
 
@@ -238,7 +159,7 @@ def _train_and_evaluate(config, strategy, chief, work_dir):
     # variables collectively); only the chief's lands in the run folder.
     restore = tf.train.latest_checkpoint(os.path.join(config.model_dir, "checkpoints"))
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(work_dir, "checkpoints"), max_to_keep=3)
-    spe = steps_per_epoch(splits.train, config.batch_size)
+    spe = pipeline.steps_per_epoch(splits.train, config.batch_size)
     history = loop.HistoryLog(os.path.join(work_dir, "history.jsonl"))
     if restore:
         checkpoint.restore(restore).assert_existing_objects_matched()

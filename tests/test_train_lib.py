@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pear_tf import train_lib
+from pear_tf import distribution, train_lib
 from tests.conftest import TINY, make_batch
 
 
@@ -33,7 +33,7 @@ def test_checkpoint_round_trip_restores_weights_and_optimizer_slots(tmp_path):
 
 
 def test_auto_strategy_is_the_default_strategy_without_gpus():
-    assert train_lib.make_strategy("auto").num_replicas_in_sync == 1
+    assert distribution.make_strategy("auto").num_replicas_in_sync == 1
 
 
 def _one_loop_step(model, jit_compile=False):
@@ -48,7 +48,7 @@ def _one_loop_step(model, jit_compile=False):
 
 def test_mixed_precision_computes_the_backbone_in_bfloat16_and_the_heads_in_float32():
     config = dataclasses.replace(train_lib.TrainConfig(), model=TINY, mixed_precision=True)
-    with train_lib.global_policy(train_lib.precision_policy(config.mixed_precision)):
+    with distribution.global_policy(distribution.precision_policy(config.mixed_precision)):
         model = train_lib.build_model(config, TINY, tf.distribute.get_strategy())
     import keras
 

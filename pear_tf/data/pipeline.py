@@ -7,6 +7,7 @@ such dicts with decoded ``image`` (a TFDS build). Every element the pipeline yie
 dict with ``image`` float32 [S, S, 3] in 0..255 and the labels.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from pear_tf.data.images import DEFAULT_MAX_PIXELS, SkipLog, load_image_op
@@ -86,6 +87,31 @@ def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log
     ds = ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
-    # Multi-worker training shards by element, so every worker reads a disjoint part.
+    # Training shards its list per worker itself (shard); a data set handed to
+    # experimental_distribute_dataset is sharded by element, so workers read disjoint parts.
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.with_options(options)
+
+
+def steps_per_epoch(split, batch_size):
+    """Global batches per epoch: the train split's size (as listed) over the batch size."""
+    size = split_size(split)
+    if size is None:
+        size = int(split.reduce(0, lambda count, _: count + 1))
+    if size < batch_size:
+        raise ValueError(f"--batch_size={batch_size} is larger than the train split ({size} examples).")
+    return size // batch_size
+
+
+def shard(split, num_shards, index):
+    """Every ``num_shards``-th example of a split from ``index``: one worker's part."""
+    if num_shards == 1:
+        return split
+    if isinstance(split, tf.data.Dataset):
+        return split.shard(num_shards, index)
+    return {key: value[index::num_shards] for key, value in split.items()}
+
+
+def epoch_seed(seed, epoch, worker):
+    """The shuffle and augmentation seed of one epoch on one worker: a restart redraws it exactly."""
+    return int(np.random.SeedSequence([seed, epoch, worker]).generate_state(1)[0])

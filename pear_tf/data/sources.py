@@ -2,6 +2,9 @@
 
 import dataclasses
 
+import numpy as np
+import tensorflow as tf
+
 from absl import logging
 
 from pear_tf.data import aadb, ava, custom, synthetic
@@ -80,3 +83,10 @@ def load_splits(config, image_size):
         splits, dropped, scale = custom.read_custom(config.data_dir, config.custom_bins, config.seed)
         return Splits(*splits, scale, dropped)
     raise ValueError(f"--dataset={config.dataset!r} is not one of {DATASETS}.")
+
+
+def hide_attributes(split):
+    """The split with every attribute marked unobserved (the no-prior ablation on AADB)."""
+    if isinstance(split, tf.data.Dataset):
+        return split.map(lambda example: {**example, "attribute_mask": tf.zeros_like(example["attribute_mask"])})
+    return {**split, "attribute_mask": np.zeros_like(split["attribute_mask"])}
