@@ -62,25 +62,40 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_two_workers_train_in_step_and_only_the_chief_writes(tmp_path):
+def _two_workers(tmp_path, *args):
     ports = [_free_port(), _free_port()]
     cluster = {"worker": [f"localhost:{port}" for port in ports]}
     workers = []
     for index in range(2):
         env = {**ENV, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        args = ("--strategy=multi_worker", "--epochs=2", "--model_dir=run", "--export_dir=savedmodels/tiny")
-        workers.append(_train(*args, cwd=tmp_path, env=env))
+        workers.append(_train("--strategy=multi_worker", *args, cwd=tmp_path, env=env))
     results = [_finish(worker) for worker in workers]
-    digests = []
     for code, out in results:
         assert code == 0, out[-3000:]
-        digests.append([line for line in out.splitlines() if line.startswith("Trained ")])
+    return [out for _, out in results]
+
+
+def _trained_lines(out):
+    return [line for line in out.splitlines() if line.startswith("Trained ")]
+
+
+def test_two_workers_train_in_step_only_the_chief_writes_and_both_resume(tmp_path):
+    args = ("--model_dir=run", "--export_dir=savedmodels/tiny")
+    chief, other = _two_workers(tmp_path, "--epochs=2", *args)
     # Same number of steps and bit-identical weights on both workers.
-    assert digests[0] == digests[1] and digests[0][0].startswith("Trained 16 steps; weights digest ")
-    assert "Exported SavedModel" in results[0][1] and "Exported SavedModel" not in results[1][1]
+    assert _trained_lines(chief) == _trained_lines(other)
+    assert _trained_lines(chief)[0].startswith("Trained 16 steps; weights digest ")
+    assert "Exported SavedModel" in chief and "Exported SavedModel" not in other
     assert os.listdir(tmp_path / "savedmodels" / "tiny") == ["1"]
     assert not glob.glob(str(tmp_path / "run" / ".worker_*")), "a worker's scratch folder was left behind"
     assert [r["step"] for r in _history(tmp_path / "run")] == list(range(1, 17))
+
+    # Restarted with one more epoch, both workers resume from the chief's checkpoint.
+    chief, other = _two_workers(tmp_path, "--epochs=3", *args)
+    for out in (chief, other):
+        assert "Resumed from step 16 (epoch 3, batch 0 of 8" in out, out[-2000:]
+    assert _trained_lines(chief) == _trained_lines(other) and _trained_lines(chief)[0].startswith("Trained 24 steps")
+    assert sorted(os.listdir(tmp_path / "savedmodels" / "tiny")) == ["1", "2"]
 
 
 def test_a_run_killed_with_sigkill_resumes_where_its_checkpoint_stopped(tmp_path):
