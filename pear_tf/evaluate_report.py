@@ -43,6 +43,7 @@ def load_scorer(model_path):
             "path": checkpoint,
             "image_size": model.config.image_size,
             "objective": model.config.objective,
+            "bin_values": list(model.config.bin_values),
         }
     path = latest_version_dir(model_path)
     signature = tf.saved_model.load(path).signatures["predict_images"]
@@ -53,15 +54,21 @@ def load_scorer(model_path):
         "path": path,
         "image_size": metadata["model_config"]["image_size"],
         "objective": metadata.get("objective", "pear"),
+        "bin_values": list(metadata["bin_values"]),
     }
 
 
 def evaluate(model_path, data_config, split="test", batch_size=64, bootstrap=0, verbose=1):
     """Scores ``split`` of the data set with the model; returns (report, predictions)."""
     score, description = load_scorer(model_path)
-    splits = sources.load_splits(data_config, description["image_size"])
     if split not in ("train", "validation", "test"):
         raise ValueError(f"--split={split!r}: expected train, validation or test.")
+    splits = sources.load_splits(data_config, description["image_size"])
+    if list(splits.scale.bin_values) != description["bin_values"]:
+        raise ValueError(
+            f"{model_path} rates on the bins {description['bin_values']}, but --dataset={data_config.dataset} "
+            f"uses {list(splits.scale.bin_values)}: evaluate a model on the data set (scale) it was trained for."
+        )
     skip_log = SkipLog()
     for path, reason in splits.dropped:
         skip_log.add(path, reason)

@@ -184,7 +184,7 @@ def run(model, strategy, epoch_dataset, config, step, manager, history, on_epoch
             logs = dict(previous)
             if on_epoch_end is not None:
                 logs.update(on_epoch_end(epoch, logs) or {})
-            if config.verbose == 2 or (config.verbose == 1 and on_epoch_end is not None):
+            if config.verbose:  # the epoch's means and validation figures, one line
                 print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, float)))
             for key, value in logs.items():
                 epoch_logs.setdefault(key, []).append(value)

@@ -90,6 +90,13 @@ def test_a_baseline_exports_without_attributes_and_evaluates(tmp_path):
     assert (tmp_path / "scores.csv").read_text().splitlines()[1].count(",") == 15  # path … 11 empty attributes, error
 
 
+def test_a_model_evaluated_on_another_rating_scale_is_refused(pear_run):
+    result, _ = pear_run
+    ava_like = DataConfig(synthetic_flavour="ava", synthetic_sizes=(8, 8, 8))
+    with pytest.raises(ValueError, match=r"rates on the bins \[0.0, 1.0, 2.0, 3.0, 4.0, 5.0\]"):
+        evaluate_report.evaluate(result["export_path"], ava_like, "test", verbose=0)
+
+
 def test_bootstrap_intervals_narrow_with_more_images():
     import numpy as np
 
