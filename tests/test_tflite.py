@@ -115,3 +115,36 @@ def test_export_and_tflite_score_clis(trained, tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     assert "score" in run.stdout and "VividColor" in run.stdout and "broken.jpg: ERROR" in run.stdout
+
+
+def test_resnet50_input_normalization_survives_full_int8(tmp_path):
+    """ResNet50's input path (BGR reorder, mean subtraction, padded 7x7 conv) through full int8.
+
+    With keras.ops.flip (REVERSE_V2) in front of a convolution, the converter gave the
+    flip's output other quantization parameters than its int8 values carry: the int8
+    output was off by more than its own magnitude (relative error 1.08), and every int8
+    ResNet50 PEAR lost its ranking. The gather keeps it at about 0.01.
+    """
+    import keras
+
+    from pear_tf.model.backbone import CaffeNormalization
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.ZeroPadding2D(3)(CaffeNormalization()(inputs))
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization()(keras.layers.Conv2D(8, 7, strides=2)(x)))
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+    module = tf.Module()
+    module.variables_ = model.variables
+    module.predict_images_deterministic = tf.function(
+        lambda images: {"score": model(images)}, input_signature=[tf.TensorSpec([1, 32, 32, 3], tf.float32)]
+    )
+    tf.saved_model.save(module, str(tmp_path / "sm"))
+    images = tflite_lib.representative_images("synthetic", 32, 60)
+    output = tflite_lib.convert_in_subprocess(str(tmp_path / "sm"), "int8", str(tmp_path / "n.tflite"), images[:40])
+    scorer = TFLiteScorer(output)
+    errors = []
+    for image in images[40:]:
+        expected = model(image[np.newaxis]).numpy()[0]
+        errors.append(np.abs(scorer.score(image)["score"] - expected).max() / np.abs(expected).max())
+    assert np.mean(errors) < 0.05, np.mean(errors)

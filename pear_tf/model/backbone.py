@@ -22,7 +22,10 @@ class CaffeNormalization(keras.layers.Layer):
     """RGB 0..255 → BGR minus the ImageNet mean: what ResNet50's ImageNet weights expect."""
 
     def call(self, images):
-        bgr = keras.ops.flip(images, axis=-1)
+        # A gather, not a flip: TFLite's full-int8 REVERSE_V2 copies the int8 values but
+        # the converter gives its output other quantization parameters, which wrecked
+        # every int8 ResNet50 (the first layer's error was 49 quantization steps).
+        bgr = keras.ops.take(images, [2, 1, 0], axis=-1)
         return bgr - keras.ops.convert_to_tensor(_CAFFE_MEAN_BGR, dtype=bgr.dtype)
 
 
