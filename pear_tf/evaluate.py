@@ -34,7 +34,7 @@ def main(argv):
         FLAGS.model, cli.data_config_from_flags(), FLAGS.split, FLAGS.batch_size, FLAGS.bootstrap
     )
     paths = evaluate_report.write_report(report, predictions, FLAGS.output)
-    print(evaluate_report.markdown_summary(report))
+    print("\n" + evaluate_report.markdown_summary(report))  # after the progress bar's line
     print("Wrote " + ", ".join(paths.values()))
 
 

@@ -14,13 +14,13 @@ set -euo pipefail
 
 usage() { echo "usage: $0 DATA_ROOT [--smoke]" >&2; exit 2; }
 [[ $# -ge 1 ]] || usage
-DATA_ROOT=$1
+DATA_ROOT=$(realpath -m "$1")  # absolute: the script runs from the repository root
 SMOKE=0
 [[ ${2:-} == "--smoke" ]] && SMOKE=1
 [[ $# -le 2 && ( $# -eq 1 || $SMOKE -eq 1 ) ]] || usage
 
 PYTHON=${PYTHON:-python}
-OUT=${TABLE1_OUT:-runs/table1}
+OUT=$(realpath -m "${TABLE1_OUT:-runs/table1}")
 cd "$(dirname "$0")/.."
 mkdir -p "$OUT"
 
