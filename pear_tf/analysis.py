@@ -22,15 +22,25 @@ from pear_tf import metrics  # noqa: E402
 from pear_tf.attributes import ATTRIBUTE_NAMES  # noqa: E402
 
 
-def attribute_report(predictions, scale, truth_mask):
+def attribute_report(predictions, scale, attributes_known=False):
     """Inferred vs true attributes on a split; None where no true attribute is known.
 
     Args:
-      predictions: from evaluate_lib.predict_dataset.
+      predictions: from evaluate_lib.predict_dataset; None is returned when they hold
+        no ``attributes`` (a Table 1 baseline).
       scale: the RatingScale.
-      truth_mask: [N, 11], 1 where the true attribute is known.
+      attributes_known: the true attributes are known everywhere, even where the mask
+        hid them from training (Splits.attributes_known); else only where the mask is 1.
+
+    Returns:
+      A dict: the figures attribute_srcc_mean, attribute_accuracy_mean,
+      attribute_corr_diff), ``per_attribute`` and ``matrices`` (predicted, true).
     """
-    if not np.asarray(truth_mask).any():
+    if "attributes" not in predictions:
+        return None
+    mask = np.asarray(predictions["attribute_mask"])
+    truth_mask = np.ones_like(mask) if attributes_known else mask
+    if not truth_mask.any():
         return None
     agreement = metrics.attribute_agreement(
         predictions["attributes"], predictions["true_attributes"], truth_mask, ATTRIBUTE_NAMES
@@ -48,6 +58,12 @@ def attribute_report(predictions, scale, truth_mask):
         "per_attribute": agreement["per_attribute"],
         "matrices": {"predicted": predicted_matrix, "true": true_matrix},
     }
+
+
+def report_metrics(report):
+    """The figures of an attribute_report that go into eval_metrics.json and evaluate's report."""
+    keys = ("attribute_srcc_mean", "attribute_accuracy_mean", "attribute_corr_diff")
+    return {**{key: report[key] for key in keys}, "attributes": report["per_attribute"]}
 
 
 def plot_correlation_matrices(predicted, true, path):

@@ -11,10 +11,10 @@ from pear_tf.evaluate_lib import evaluate_model, scoring_function
 
 
 class PearSummaries(keras.callbacks.Callback):
-    """Per epoch: validation SRCC/PLCC/accuracy/EMD, learning rates, reconstructions and z.
+    """Per epoch: validation losses and SRCC/PLCC/accuracy/EMD, learning rates, reconstructions and z.
 
-    The validation metrics are added to the epoch's logs (so the progress bar and the
-    Keras TensorBoard callback placed after this one show them); learning rates,
+    One pass over the validation data gives the loss terms and the metrics; both are
+    added to the epoch's logs as ``val_<name>``; learning rates,
     reconstructions (also written as ``reconstructions.png`` in ``png_dir``) and
     histograms of q(z|x) per attribute go to TensorBoard under ``log_dir``.
     """
@@ -26,15 +26,20 @@ class PearSummaries(keras.callbacks.Callback):
         self.validation = validation
         self.scale = scale
         self.images = next(iter(validation.unbatch().batch(num_images)))["image"]
-        self.score = None  # set with the model; traced once, reused every epoch
+        self.score = self.loss_terms = None  # set with the model; traced once, reused every epoch
 
     def set_model(self, model):
         super().set_model(model)
         self.score = scoring_function(model)
+        self.loss_terms = tf.function(lambda batch: model.loss_terms(batch, training=False))
 
     def on_epoch_end(self, epoch, logs=None):
-        metrics, predictions = evaluate_model(self.model, self.validation, self.scale, score=self.score)
+        metrics, predictions = evaluate_model(
+            self.model, self.validation, self.scale, score=self.score, loss_terms=self.loss_terms
+        )
         if logs is not None:
+            for name in self.model.LOSS_TERMS:
+                logs[f"val_{name}"] = float(np.mean(predictions[f"loss_{name}"]))
             logs.update({f"val_{key}": value for key, value in metrics.items() if key != "num_images"})
         with self.writer.as_default(step=epoch + 1):
             for name, optimizer in (("backbone", self.model.backbone_optimizer), ("heads", self.model.optimizer)):

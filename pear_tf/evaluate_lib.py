@@ -12,14 +12,18 @@ def scoring_function(model, with_content=False):
     return tf.function(lambda images: model.score(images, with_content=with_content))
 
 
-def predict_dataset(model, dataset, verbose=0, with_content=False, score=None):
+def predict_dataset(model, dataset, verbose=0, with_content=False, score=None, loss_terms=None):
     """Scores every batch of ``dataset`` with ``model.score``; returns predictions and truth.
+
+    ``score`` is a scoring_function to reuse (a new one is traced if None);
+    ``loss_terms``, if given, maps a batch to per-example loss terms, computed in the
+    same pass over the data (validation reads its images once).
 
     Returns:
       A dict of numpy arrays: the outputs of ``model.score`` (score, score_std,
       distribution, attributes) and the truth ``true_distribution``,
-      ``true_attributes``, ``attribute_mask``; ``content`` (μ of s) if ``with_content``.
-      ``score`` is a scoring_function to reuse; a new one is traced if None.
+      ``true_attributes``, ``attribute_mask``; ``content`` (μ of s) if ``with_content``;
+      ``loss_<term>`` for each term of ``loss_terms``.
     """
     score = score or scoring_function(model, with_content)
     batches = []
@@ -29,14 +33,16 @@ def predict_dataset(model, dataset, verbose=0, with_content=False, score=None):
         outputs["true_distribution"] = batch["distribution"].numpy()
         outputs["true_attributes"] = batch["attributes"].numpy()
         outputs["attribute_mask"] = batch["attribute_mask"].numpy()
+        if loss_terms is not None:
+            outputs.update({f"loss_{key}": value.numpy() for key, value in loss_terms(batch).items()})
         batches.append(outputs)
         progbar.update(i + 1)
     return {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
 
 
-def evaluate_model(model, dataset, scale, verbose=0, with_content=False, score=None):
-    """The metrics of DESIGN.md §3 of ``model`` on ``dataset`` (and its predictions)."""
-    predictions = predict_dataset(model, dataset, verbose, with_content, score)
+def evaluate_model(model, dataset, scale, verbose=0, with_content=False, score=None, loss_terms=None):
+    """The metrics of DESIGN.md §3 of ``model`` on ``dataset`` (and its predictions, see predict_dataset)."""
+    predictions = predict_dataset(model, dataset, verbose, with_content, score, loss_terms)
     return metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], scale), predictions
 
 

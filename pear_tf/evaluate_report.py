@@ -75,15 +75,9 @@ def evaluate(model_path, data_config, split="test", batch_size=64, bootstrap=0, 
     dataset = pipeline.make_dataset(getattr(splits, split), description["image_size"], batch_size, skip_log=skip_log)
     predictions = evaluate_lib.predict_dataset(None, dataset, verbose=verbose, score=score)
     report = metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], splits.scale)
-    if "attributes" in predictions:
-        truth = (
-            np.ones_like(predictions["attribute_mask"]) if splits.attributes_known else predictions["attribute_mask"]
-        )
-        attributes = analysis.attribute_report(predictions, splits.scale, truth)
-        if attributes is not None:
-            report.update({key: attributes[key] for key in ("attribute_srcc_mean", "attribute_accuracy_mean")})
-            report["attribute_corr_diff"] = attributes["attribute_corr_diff"]
-            report["attributes"] = attributes["per_attribute"]
+    attributes = analysis.attribute_report(predictions, splits.scale, splits.attributes_known)
+    if attributes is not None:
+        report.update(analysis.report_metrics(attributes))
     if bootstrap:
         report["bootstrap"] = evaluate_lib.bootstrap_intervals(
             predictions["true_distribution"], predictions["distribution"], splits.scale, bootstrap

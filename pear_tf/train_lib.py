@@ -173,15 +173,14 @@ def _train_and_evaluate(config, strategy, chief, work_dir):
     log_dir = os.path.join(work_dir, "logs")
     summaries = pear_callbacks.PearSummaries(os.path.join(log_dir, "pear"), work_dir, val_ds, splits.scale)
     summaries.set_model(model)
-    validation_loss = _validation_loss_function(model)
     writers = {name: tf.summary.create_file_writer(os.path.join(log_dir, name)) for name in ("train", "validation")}
 
     def on_epoch_end(epoch, logs):
         skip_log.write(skipped_file)
         if not chief:
             return {}
-        extra = {f"val_{k}": v for k, v in validation_loss(val_ds).items()}
-        summaries.on_epoch_end(epoch, extra)
+        extra = {}
+        summaries.on_epoch_end(epoch, extra)  # validation losses and metrics, one pass
         for name, values in (("train", logs), ("validation", extra)):
             with writers[name].as_default(step=epoch + 1):
                 for key, value in values.items():
@@ -228,21 +227,6 @@ def _train_and_evaluate(config, strategy, chief, work_dir):
     return {"metrics": metrics, "export_path": export_path, "history": logs, "weights_digest": digest}
 
 
-def _validation_loss_function(model):
-    """Mean of every loss term over a data set, scored outside the replicas (no collectives)."""
-    terms = tf.function(lambda batch: model.loss_terms(batch, training=False))
-
-    def mean_terms(dataset):
-        sums, count = {}, 0
-        for batch in dataset:
-            for key, value in terms(batch).items():
-                sums[key] = sums.get(key, 0.0) + float(tf.reduce_sum(value))
-            count += int(tf.shape(batch["image"])[0])
-        return {key: total / max(count, 1) for key, total in sums.items()}
-
-    return mean_terms
-
-
 def _attach_prior(config, splits, strategy):
     """Loads --prior_checkpoint: inline (fine-tuned where attributes are observed) or cached.
 
@@ -280,19 +264,15 @@ def _attach_prior(config, splits, strategy):
 
 def _analyse(predictions, splits, model_dir, log_dir):
     """Attribute analysis (Fig. 3) and the content-latent views; returns metrics to record."""
-    truth_mask = (
-        np.ones_like(predictions["attribute_mask"]) if splits.attributes_known else predictions["attribute_mask"]
-    )
     out = {}
-    report = analysis.attribute_report(predictions, splits.scale, truth_mask) if "attributes" in predictions else None
+    report = analysis.attribute_report(predictions, splits.scale, splits.attributes_known)
     if report is not None:
         analysis.plot_correlation_matrices(
             report["matrices"]["predicted"],
             report["matrices"]["true"],
             os.path.join(model_dir, "attribute_correlation.png"),
         )
-        out = {key: report[key] for key in ("attribute_srcc_mean", "attribute_accuracy_mean", "attribute_corr_diff")}
-        out["attributes"] = report["per_attribute"]
+        out = analysis.report_metrics(report)
         print(
             f"Attributes on the test split: mean SRCC {out['attribute_srcc_mean']:.4f}, "
             f"correlation difference {out['attribute_corr_diff']:.4f}"
