@@ -69,9 +69,7 @@ def evaluate(model_path, data_config, split="test", batch_size=64, bootstrap=0, 
             f"{model_path} rates on the bins {description['bin_values']}, but --dataset={data_config.dataset} "
             f"uses {list(splits.scale.bin_values)}: evaluate a model on the data set (scale) it was trained for."
         )
-    skip_log = SkipLog()
-    for path, reason in splits.dropped:
-        skip_log.add(path, reason)
+    skip_log = SkipLog(splits.dropped)
     dataset = pipeline.make_dataset(getattr(splits, split), description["image_size"], batch_size, skip_log=skip_log)
     predictions = evaluate_lib.predict_dataset(None, dataset, verbose=verbose, score=score)
     report = metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], splits.scale)

@@ -103,9 +103,7 @@ def train_prior(config):
     splits = sources.load_splits(config.data, config.model.image_size)
     with open(os.path.join(config.model_dir, CONFIG_FILE), "w") as f:
         f.write(config.model.to_json())
-    skip_log = SkipLog()
-    for path, reason in splits.dropped:
-        skip_log.add(path, reason)
+    skip_log = SkipLog(splits.dropped)
 
     def make(split, training=False):
         return pipeline.make_dataset(split, config.model.image_size, config.batch_size, training, config.seed, skip_log)

@@ -120,9 +120,7 @@ def train_and_evaluate(config):
 
 def _train_and_evaluate(config, strategy, chief, work_dir):
     splits = sources.load_splits(config.data, config.model.image_size)
-    skip_log = SkipLog()
-    for path, reason in splits.dropped:
-        skip_log.add(path, reason)
+    skip_log = SkipLog(splits.dropped)
     skipped_file = os.path.join(work_dir, "skipped_images.txt")
     model_config = dataclasses.replace(config.model, bin_values=splits.scale.bin_values)
     with open(os.path.join(work_dir, "model_config.json"), "w") as f:

@@ -21,11 +21,16 @@ DEFAULT_MAX_PIXELS = 89_478_485
 
 
 class SkipLog:
-    """Thread-safe record of skipped files: path → reason (each path once)."""
+    """Thread-safe record of skipped files: path → reason (each path once).
 
-    def __init__(self):
+    ``entries``: (path, reason) pairs known before any image is read (Splits.dropped).
+    """
+
+    def __init__(self, entries=()):
         self._lock = threading.Lock()
         self._reasons = {}
+        for path, reason in entries:
+            self.add(path, reason)
 
     def add(self, path, reason):
         with self._lock:
