@@ -169,9 +169,10 @@ def _train_and_evaluate(config, strategy, chief, work_dir):
         history.truncate_after(0)
 
     log_dir = os.path.join(work_dir, "logs")
-    summaries = pear_callbacks.PearSummaries(os.path.join(log_dir, "pear"), work_dir, val_ds, splits.scale)
-    summaries.set_model(model)
-    writers = {name: tf.summary.create_file_writer(os.path.join(log_dir, name)) for name in ("train", "validation")}
+    if chief:  # validation, figures and TensorBoard are the chief's alone
+        summaries = pear_callbacks.PearSummaries(os.path.join(log_dir, "pear"), work_dir, val_ds, splits.scale)
+        summaries.set_model(model)
+        writers = {name: tf.summary.create_file_writer(os.path.join(log_dir, name)) for name in ("train", "validation")}
 
     def on_epoch_end(epoch, logs):
         skip_log.write(skipped_file)
