@@ -1,22 +1,86 @@
-"""absl flags shared by the command-line entry points, and their mapping onto configs.
+"""What the commands share: start-up, absl flags and their mapping onto configs.
 
-Only entry points (``python -m pear_tf.<command>``) call ``define_*``; libraries take
-the configs built here and never read FLAGS.
+Only commands (``python -m pear_tf.<command>``) import this module, first among pear_tf's
+modules: importing it loads TensorFlow with its native start-up noise filtered out (see
+quiet_native_startup). Commands call ``define_*``, then ``key_flags_to_command()``, then
+absl's app runner; libraries take the configs built here and never read FLAGS.
 """
 
+import contextlib
 import os
+import runpy
+import sys
+import tempfile
 
 from absl import flags
 
-from pear_tf.config import ModelConfig
-from pear_tf.data.sources import DATASETS, DataConfig
-from pear_tf.data.synthetic import FLAVOURS
-from pear_tf.losses import BASELINE_LOSSES
-from pear_tf.model.backbone import BACKBONES
-from pear_tf.distribution import STRATEGIES
-from pear_tf.train_lib import TrainConfig
+# Lines TensorFlow's native code prints at start-up that say nothing a user can act on:
+# the absl pre-init banner, CUDA probing on a machine without a GPU, CPU-feature notes.
+STARTUP_NOISE = (
+    "All log messages before absl::InitializeLog()",
+    "cudart_stub.cc",
+    "Could not find cuda drivers",
+    "failed call to cuInit",
+    "cpu_feature_guard.cc",
+    "To enable the following instructions",
+    "rebuild TensorFlow with the appropriate compiler flags",
+    "Unable to register cuDNN factory",
+    "Unable to register cuFFT factory",
+    "Unable to register cuBLAS factory",
+    "computation placer already registered",
+    "TF-TRT Warning",
+)
+
+
+@contextlib.contextmanager
+def quiet_native_startup():
+    """Holds back what native code writes to stderr in the block, then replays all but STARTUP_NOISE.
+
+    Native (C++) logging bypasses Python and TF_CPP_MIN_LOG_LEVEL does not reach the
+    messages printed before absl's logging starts, so the file descriptor is captured.
+    Set PEAR_TF_STARTUP_LOGS=1 to see everything.
+    """
+    if os.environ.get("PEAR_TF_STARTUP_LOGS") == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True):
+                if not any(noise in line for noise in STARTUP_NOISE):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # INFO lines of the C++ runtime; warnings stay
+with quiet_native_startup():
+    import tensorflow as tf
+
+    tf.config.list_physical_devices("GPU")  # CUDA is probed here, inside the filter
+
+from pear_tf.config import ModelConfig  # noqa: E402
+from pear_tf.data.splits import DATASETS, DataConfig  # noqa: E402
+from pear_tf.data.synthetic import FLAVOURS  # noqa: E402
+from pear_tf.losses import BASELINE_LOSSES  # noqa: E402
+from pear_tf.model.backbone import BACKBONES  # noqa: E402
+from pear_tf.training.config import PriorConfig, TrainConfig  # noqa: E402
+from pear_tf.training.distribution import STRATEGIES  # noqa: E402
 
 FLAGS = flags.FLAGS
+
+
+def key_flags_to_command():
+    """Makes the command's ``--help`` list the flags defined here and --flagfile (call before app.run)."""
+    flags.disclaim_key_flags()  # the key flags declared below belong to the calling command
+    flags.adopt_module_key_flags(sys.modules[__name__])
+    flags.declare_key_flag("flagfile")
 
 
 def define_model_flags():
@@ -39,6 +103,20 @@ def define_data_flags():
     flags.DEFINE_enum("synthetic_flavour", "aadb", sorted(FLAVOURS), "Synthetic set: AADB-like or AVA-like.")
     flags.DEFINE_list("synthetic_sizes", ["4800", "300", "600"], "Synthetic train,validation,test sizes.")
     flags.DEFINE_integer("seed", 0, "Seed of data generation, shuffling, augmentation and initialisation.")
+    flags.DEFINE_enum(
+        "data_format",
+        "files",
+        ["files", "resized"],
+        "files: decode the original images every epoch; resized: read the decoded-image cache that "
+        "python -m pear_tf.data.build --format=resized wrote into --cache_dir (fast enough for a GPU).",
+    )
+    flags.DEFINE_string("cache_dir", None, "The resized cache's folder (--data_format=resized).")
+    flags.DEFINE_string(
+        "data_service_address",
+        None,
+        "grpc://host:port of a tf.data service dispatcher (python -m pear_tf.data.service) that runs the "
+        "training pipeline's preprocessing on its workers.",
+    )
 
 
 def define_train_flags():
@@ -112,6 +190,9 @@ def data_config_from_flags():
         validation_fraction=FLAGS.validation_fraction,
         custom_bins=tuple(float(b) for b in FLAGS.custom_bins),
         seed=FLAGS.seed,
+        data_format=FLAGS.data_format,
+        cache_dir=FLAGS.cache_dir,
+        data_service_address=FLAGS.data_service_address,
     )
 
 
@@ -155,8 +236,6 @@ def define_prior_flags():
 
 
 def prior_config_from_flags():
-    from pear_tf.prior_lib import PriorConfig
-
     return PriorConfig(
         model=model_config_from_flags(),
         data=data_config_from_flags(),
@@ -177,3 +256,19 @@ def write_resolved_flags(model_dir, filename="flags.txt"):
     with open(path, "w") as f:
         f.write("\n".join(line for line in lines if line) + "\n")
     return path
+
+
+def _console(command):
+    def run():
+        # Exactly what `python -m pear_tf.<command>` runs, so --help lists the same flags.
+        runpy.run_module(f"pear_tf.{command}", run_name="__main__", alter_sys=True)
+
+    run.__doc__ = f"The pear-{command.replace('_', '-')} console script: python -m pear_tf.{command}."
+    return run
+
+
+# Console scripts (setup.cfg): pear-train, pear-predict, ... beside python -m pear_tf.<command>.
+train, train_prior, evaluate, predict, explain, export, serve, tflite_score, table1 = (
+    _console(name)
+    for name in ("train", "train_prior", "evaluate", "predict", "explain", "export", "serve", "tflite_score", "table1")
+)

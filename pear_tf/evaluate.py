@@ -11,7 +11,8 @@ true mean scores; ``reports/aadb_histogram.png``: the histograms of both).
 
 from absl import app, flags
 
-from pear_tf import cli, evaluate_report
+from pear_tf import cli
+from pear_tf.evaluation import report
 
 FLAGS = flags.FLAGS
 
@@ -30,14 +31,12 @@ def define_flags():
 
 def main(argv):
     del argv
-    report, predictions = evaluate_report.evaluate(
-        FLAGS.model, cli.data_config_from_flags(), FLAGS.split, FLAGS.batch_size, FLAGS.bootstrap
+    report.evaluate_to_files(
+        FLAGS.model, cli.data_config_from_flags(), FLAGS.output, FLAGS.split, FLAGS.batch_size, FLAGS.bootstrap
     )
-    paths = evaluate_report.write_report(report, predictions, FLAGS.output)
-    print("\n" + evaluate_report.markdown_summary(report))  # after the progress bar's line
-    print("Wrote " + ", ".join(paths.values()))
 
 
 if __name__ == "__main__":
     define_flags()
+    cli.key_flags_to_command()
     app.run(main)

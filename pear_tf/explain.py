@@ -6,26 +6,23 @@ prints each image's score and its 11 inferred attributes, and writes a bar chart
 image, ``<output_dir>/<image name>.attributes.png``.
 """
 
-import os
+import sys
 
 from absl import app, flags
 
-from pear_tf import analysis
+from pear_tf import cli
 from pear_tf.attributes import ATTRIBUTE_NAMES
-from pear_tf.predict import Scorer, expand_paths
+from pear_tf.evaluation import analysis
+from pear_tf.inference.metadata import demo_warning
+from pear_tf.inference.paths import expand_paths
+from pear_tf.inference.saved_model import SavedModelScorer
+
+FLAGS = flags.FLAGS
 
 
-def explain(scorer, paths, output_dir):
-    """Scores ``paths``, writes a chart per readable image; returns the rows (errors included)."""
-    os.makedirs(output_dir, exist_ok=True)
-    rows = []
-    for path in paths:
-        row = scorer.score_file(path)
-        if "error" not in row:
-            chart = os.path.join(output_dir, os.path.basename(path) + ".attributes.png")
-            row["chart"] = analysis.plot_attribute_bars(row["attributes"], row["score"], chart, os.path.basename(path))
-        rows.append(row)
-    return rows
+def define_flags():
+    flags.DEFINE_string("model", "savedmodels/demo", "A SavedModel folder or a model base folder of versions.")
+    flags.DEFINE_string("output_dir", "explained", "Folder for the bar charts.")
 
 
 def main(argv):
@@ -34,7 +31,13 @@ def main(argv):
         raise app.UsageError(
             "Give image files or folders, e.g. python -m pear_tf.explain --model=savedmodels/demo a.jpg"
         )
-    for row in explain(Scorer(flags.FLAGS.model), paths, flags.FLAGS.output_dir):
+    scorer = SavedModelScorer(FLAGS.model)
+    if "attributes" not in scorer.metadata.get("outputs", ["attributes"]):
+        sys.exit(f"{scorer.path} is a {scorer.metadata['objective']} baseline: it has no attributes to explain.")
+    warning = demo_warning(scorer.metadata)
+    if warning:
+        print(warning, file=sys.stderr)
+    for row in analysis.explain_files(scorer, paths, FLAGS.output_dir):
         if "error" in row:
             print(f"{row['path']}: ERROR {row['error']}")
             continue
@@ -44,6 +47,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    flags.DEFINE_string("model", "savedmodels/demo", "A SavedModel folder or a model base folder of versions.")
-    flags.DEFINE_string("output_dir", "explained", "Folder for the bar charts.")
+    define_flags()
+    cli.key_flags_to_command()
     app.run(main)

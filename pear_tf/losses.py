@@ -125,3 +125,13 @@ def baseline_loss(name, target_distribution, logits, bin_values):
 
 
 BASELINE_LOSSES = ("ce", "nima", "uiaa")
+
+
+def masked_attribute_bce(attributes, attribute_mask, probs):
+    """Binary cross-entropy of predicted probabilities against observed (soft) attributes.
+
+    Summed over the observed attributes of each example; [B]. Unobserved ones add nothing.
+    """
+    p = tf.clip_by_value(probs, PROB_EPS, 1.0 - PROB_EPS)
+    bce = -(attributes * tf.math.log(p) + (1.0 - attributes) * tf.math.log(1.0 - p))
+    return tf.reduce_sum(tf.cast(attribute_mask, bce.dtype) * bce, axis=-1)

@@ -28,21 +28,25 @@ def binary_accuracy(true_means, predicted_means, threshold):
     return float(np.mean((np.asarray(true_means) > threshold) == (np.asarray(predicted_means) > threshold)))
 
 
-def aesthetic_metrics(true_distributions, predicted_distributions, scale):
+def aesthetic_metrics(true_distributions, predicted_distributions, scale, true_scores=None):
     """SRCC, PLCC, binary accuracy and EMD (r=1, r=2) of predictions on one split.
 
     Args:
       true_distributions, predicted_distributions: [N, d] arrays.
       scale: the RatingScale (bin values and the accuracy threshold).
+      true_scores: [N] official scores on the bins' scale, where the data set publishes
+        them (AADB): SRCC and PLCC are then measured against them, as prior work reports
+        AADB; else against the true distributions' means.
 
     Returns:
       A dict with keys srcc, plcc, accuracy, emd_r1, emd_r2 and num_images.
     """
     true_means = mean_scores(true_distributions, scale.bin_values)
     predicted_means = mean_scores(predicted_distributions, scale.bin_values)
+    reference = true_means if true_scores is None else np.asarray(true_scores, np.float64)
     return {
-        "srcc": float(stats.spearmanr(predicted_means, true_means)[0]),
-        "plcc": float(stats.pearsonr(predicted_means, true_means)[0]),
+        "srcc": float(stats.spearmanr(predicted_means, reference)[0]),
+        "plcc": float(stats.pearsonr(predicted_means, reference)[0]),
         "accuracy": binary_accuracy(true_means, predicted_means, scale.threshold),
         "emd_r1": float(np.mean(emd(true_distributions, predicted_distributions, r=1))),
         "emd_r2": float(np.mean(emd(true_distributions, predicted_distributions, r=2))),
@@ -97,6 +101,9 @@ def correlation_matrix(attributes, scores):
 def attribute_correlation_difference(predicted_attributes, predicted_scores, true_attributes, true_scores):
     """Paper Fig. 3 (left): mean |difference| of the predicted and true correlation matrices.
 
+    The paper does not say whether the diagonal (always 0) is in the mean: this is the
+    full-matrix mean; ``offdiagonal_mean`` gives the other reading.
+
     Returns:
       (the mean absolute difference, predicted matrix, true matrix). Entries undefined
       for a constant column are ignored in the mean.
@@ -104,6 +111,12 @@ def attribute_correlation_difference(predicted_attributes, predicted_scores, tru
     predicted = correlation_matrix(predicted_attributes, predicted_scores)
     true = correlation_matrix(true_attributes, true_scores)
     return float(np.nanmean(np.abs(predicted - true))), predicted, true
+
+
+def offdiagonal_mean(difference):
+    """Mean |entry| of a square matrix without its diagonal (NaN entries ignored)."""
+    difference = np.abs(np.asarray(difference, np.float64))
+    return float(np.nanmean(difference[~np.eye(len(difference), dtype=bool)]))
 
 
 def json_safe(value):

@@ -10,7 +10,8 @@ import sys
 
 from absl import app, flags, logging
 
-from pear_tf import cli, loop, train_lib
+from pear_tf import cli
+from pear_tf.training import loop, run
 
 
 def main(argv):
@@ -20,7 +21,7 @@ def main(argv):
     config = cli.train_config_from_flags()
     cli.write_resolved_flags(config.model_dir)
     try:
-        train_lib.train_and_evaluate(config)
+        run.train_and_evaluate(config)
     except loop.NonFiniteLoss as error:
         print(f"ERROR: {error}", file=sys.stderr, flush=True)
         sys.exit(1)
@@ -31,4 +32,5 @@ def main(argv):
 
 if __name__ == "__main__":
     cli.define_train_flags()
+    cli.key_flags_to_command()
     app.run(main)

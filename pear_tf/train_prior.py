@@ -8,16 +8,18 @@ Then train PEAR with ``--prior_checkpoint=<this model_dir>``.
 
 from absl import app
 
-from pear_tf import cli, prior_lib
+from pear_tf import cli
+from pear_tf.training import prior
 
 
 def main(argv):
     del argv
     config = cli.prior_config_from_flags()
     cli.write_resolved_flags(config.model_dir)
-    prior_lib.train_prior(config)
+    prior.train_prior(config)
 
 
 if __name__ == "__main__":
     cli.define_prior_flags()
+    cli.key_flags_to_command()
     app.run(main)

@@ -24,7 +24,7 @@ def _child():
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
 
-    from pear_tf import loop
+    from pear_tf.training import loop
     from pear_tf.model import PEAR
     from tests.conftest import TINY, make_batch
 

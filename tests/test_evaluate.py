@@ -7,9 +7,11 @@ import sys
 
 import pytest
 
-from pear_tf import evaluate_report, train_lib
+from pear_tf.evaluation import report as evaluate_report
+from pear_tf.training import config as train_config
+from pear_tf.training import run as train_lib
 from pear_tf.config import ModelConfig
-from pear_tf.data.sources import DataConfig
+from pear_tf.data.splits import DataConfig
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = DataConfig(synthetic_sizes=(96, 16, 48))
@@ -17,7 +19,7 @@ KEYS = ("srcc", "plcc", "accuracy", "emd_r1", "emd_r2", "num_images")
 
 
 def _train(tmp_path, objective):
-    config = train_lib.TrainConfig(
+    config = train_config.TrainConfig(
         model=ModelConfig(backbone="tiny", image_size=32, recon_size=16, objective=objective),
         data=DATA,
         model_dir=str(tmp_path / objective / "run"),
@@ -80,13 +82,14 @@ def test_a_baseline_exports_without_attributes_and_evaluates(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from pear_tf import predict
+    from pear_tf.inference import rows as rows_lib
+    from pear_tf.inference.saved_model import SavedModelScorer
 
     image = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(image)
-    rows = predict.Scorer(os.path.dirname(result["export_path"])).score_files([str(image)])
-    assert "attributes" not in rows[0] and "attributes" not in predict.format_row(rows[0], range(6))
-    predict.write_rows(rows, str(tmp_path / "scores.csv"))
+    rows = SavedModelScorer(os.path.dirname(result["export_path"])).score_files([str(image)])
+    assert "attributes" not in rows[0] and "attributes" not in rows_lib.format_row(rows[0], range(6))
+    rows_lib.write_rows(rows, str(tmp_path / "scores.csv"))
     assert (tmp_path / "scores.csv").read_text().splitlines()[1].count(",") == 15  # path … 11 empty attributes, error
 
 
@@ -101,7 +104,7 @@ def test_bootstrap_intervals_narrow_with_more_images():
     import numpy as np
 
     from pear_tf.attributes import AVA_SCALE
-    from pear_tf.evaluate_lib import bootstrap_intervals
+    from pear_tf.evaluation.bootstrap import bootstrap_intervals
 
     rng = np.random.default_rng(0)
 

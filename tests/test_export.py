@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from pear_tf import export_lib
+from pear_tf.exporting import saved_model as export_lib
 from pear_tf.data.preprocessing import decode_image, preprocess
 
 
@@ -82,8 +82,8 @@ def test_saved_model_cli_shows_the_serving_layout(tiny_model, tmp_path):
 
 
 def test_export_cli_reexports_a_trained_run(tiny_model, tmp_path):
-    from pear_tf.export_lib import restore_model, run_metadata
-    from pear_tf.versions import METADATA_FILE
+    from pear_tf.exporting.saved_model import restore_model, run_metadata
+    from pear_tf.inference.versions import METADATA_FILE
 
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)

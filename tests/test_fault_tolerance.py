@@ -143,9 +143,12 @@ def test_sigterm_saves_a_checkpoint_of_the_current_step_before_exiting(tmp_path)
 def test_a_nan_loss_stops_the_run_naming_the_step_and_the_term(tmp_path, monkeypatch):
     import tensorflow as tf
 
-    from pear_tf import loop, losses, train_lib
+    from pear_tf import losses
+    from pear_tf.training import config as train_config
+    from pear_tf.training import loop
+    from pear_tf.training import run as train_lib
     from pear_tf.config import ModelConfig
-    from pear_tf.data.sources import DataConfig
+    from pear_tf.data.splits import DataConfig
 
     calls = tf.Variable(0)
     gaussian_kl = losses.gaussian_kl
@@ -157,7 +160,7 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_the_term(tmp_path, monkeyp
         return tf.where(calls >= 5, tf.fill(tf.shape(value), float("nan")), value)
 
     monkeypatch.setattr(losses, "gaussian_kl", poisoned_kl)
-    config = train_lib.TrainConfig(
+    config = train_config.TrainConfig(
         model=ModelConfig(backbone="tiny", image_size=32, recon_size=16),
         data=DataConfig(synthetic_sizes=(64, 16, 16)),
         model_dir=str(tmp_path / "run"),

@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pear_tf import analysis, losses, metrics, prior_lib
-from pear_tf.data import pipeline, sources, synthetic
+from pear_tf import losses, metrics
+from pear_tf.evaluation import analysis
+from pear_tf.training import config as train_config
+from pear_tf.training import prior as prior_lib
+from pear_tf.data import pipeline, splits, synthetic
 from pear_tf.model import PEAR
-from pear_tf.model.prior import build_prior_network, masked_attribute_bce
+from pear_tf.losses import masked_attribute_bce
+from pear_tf.model.prior import build_prior_network
 from tests.conftest import TINY, make_batch
 
 
@@ -67,9 +71,9 @@ def test_masked_bce_ignores_unobserved_attributes():
 @pytest.fixture(scope="module")
 def prior_run(tmp_path_factory):
     run_dir = str(tmp_path_factory.mktemp("prior"))
-    config = prior_lib.PriorConfig(
+    config = train_config.PriorConfig(
         model=TINY,
-        data=sources.DataConfig(dataset="synthetic", synthetic_sizes=(32, 8, 16), seed=1),
+        data=splits.DataConfig(dataset="synthetic", synthetic_sizes=(32, 8, 16), seed=1),
         model_dir=run_dir,
         batch_size=8,
         epochs=1,
@@ -113,8 +117,7 @@ def test_cached_prior_outputs_line_up_with_examples_even_when_images_are_skipped
     os.remove(train["path"][1])
     cached = prior_lib.cache_prior_outputs(network, train, 32, 4)["prior"]
     np.testing.assert_array_equal(cached[1], 0.5)
-    single = dict(train, path=train["path"][[3]], distribution=train["distribution"][[3]],
-                  attributes=train["attributes"][[3]], attribute_mask=train["attribute_mask"][[3]])  # fmt: skip
+    single = {key: values[[3]] for key, values in train.items()}
     image = next(iter(pipeline.make_dataset(single, 32, 1)))["image"]
     np.testing.assert_allclose(cached[3], network(image, training=False)[0], rtol=1e-5)
 
@@ -156,12 +159,12 @@ def test_charts_and_projector_are_written_and_not_empty(tmp_path):
 
 
 def test_pear_trains_with_a_frozen_cached_prior(prior_run, tmp_path):
-    from pear_tf import train_lib
+    from pear_tf.training import run as train_lib
 
     run_dir, _ = prior_run
-    config = train_lib.TrainConfig(
+    config = train_config.TrainConfig(
         model=TINY,
-        data=sources.DataConfig(dataset="synthetic", synthetic_flavour="ava", synthetic_sizes=(16, 8, 12)),
+        data=splits.DataConfig(dataset="synthetic", synthetic_flavour="ava", synthetic_sizes=(16, 8, 12)),
         model_dir=str(tmp_path / "pear"),
         export_dir=None,
         batch_size=8,

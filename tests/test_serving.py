@@ -19,7 +19,7 @@ import tensorflow as tf
 from aiohttp import web
 from PIL import Image
 
-from pear_tf import export_lib
+from pear_tf.exporting import saved_model as export_lib
 from pear_tf.serving.app import ServingConfig, make_app
 
 

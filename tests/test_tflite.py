@@ -9,10 +9,14 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from pear_tf import tflite_lib, train_lib
+from pear_tf.exporting import agreement
+from pear_tf.exporting import tflite as tflite_lib
+from pear_tf.exporting.representative import representative_images
+from pear_tf.training import config as train_config
+from pear_tf.training import run as train_lib
 from pear_tf.config import ModelConfig
-from pear_tf.data import sources
-from pear_tf.tflite_score import TFLiteScorer
+from pear_tf.data import splits
+from pear_tf.inference.tflite import TFLiteScorer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -21,9 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def trained(tmp_path_factory):
     """A tiny PEAR trained for a few epochs (a model with a real spread of scores)."""
     base = tmp_path_factory.mktemp("tflite")
-    config = train_lib.TrainConfig(
+    config = train_config.TrainConfig(
         model=ModelConfig(backbone="tiny", image_size=32, recon_size=16),
-        data=sources.DataConfig(synthetic_sizes=(512, 32, 160)),
+        data=splits.DataConfig(synthetic_sizes=(512, 32, 160)),
         model_dir=str(base / "run"),
         export_dir=str(base / "savedmodels"),
         batch_size=32,
@@ -33,7 +37,7 @@ def trained(tmp_path_factory):
         verbose=0,
     )
     path = train_lib.train_and_evaluate(config)["export_path"]
-    test_images = tflite_lib.representative_images("synthetic", 32, 160, seed=9)
+    test_images = representative_images("synthetic", 32, 160, seed=9)
     reference = tf.saved_model.load(path).signatures["predict_images"](images=tf.constant(test_images))
     return str(base), path, test_images, {k: v.numpy() for k, v in reference.items()}
 
@@ -56,7 +60,7 @@ def test_float_variants_match_the_saved_model(trained, variant, tolerance):
 
 def test_quantized_variants_keep_the_ranking_and_shrink_the_model(trained):
     base, path, images, reference = trained
-    representative = tflite_lib.representative_images("synthetic", 32, 100)
+    representative = representative_images("synthetic", 32, 100)
     sizes = {}
     for variant in ("float32", "dynamic", "int8"):
         output = os.path.join(base, f"q_{variant}.tflite")
@@ -140,7 +144,7 @@ def test_resnet50_input_normalization_survives_full_int8(tmp_path):
         lambda images: {"score": model(images)}, input_signature=[tf.TensorSpec([1, 32, 32, 3], tf.float32)]
     )
     tf.saved_model.save(module, str(tmp_path / "sm"))
-    images = tflite_lib.representative_images("synthetic", 32, 60)
+    images = representative_images("synthetic", 32, 60)
     output = tflite_lib.convert_in_subprocess(str(tmp_path / "sm"), "int8", str(tmp_path / "n.tflite"), images[:40])
     scorer = TFLiteScorer(output)
     errors = []

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from pear_tf import distribution, train_lib
+from pear_tf.training import config as train_config
+from pear_tf.training import distribution
+from pear_tf.training import run as train_lib
 from tests.conftest import TINY, make_batch
 
 
@@ -15,7 +17,7 @@ def _checkpoint(model):
 
 
 def test_checkpoint_round_trip_restores_weights_and_optimizer_slots(tmp_path):
-    config = dataclasses.replace(train_lib.TrainConfig(), model=TINY)
+    config = dataclasses.replace(train_config.TrainConfig(), model=TINY)
     strategy = tf.distribute.get_strategy()
     trained = train_lib.build_model(config, TINY, strategy)
     trained.fit(tf.data.Dataset.from_tensors(make_batch(4)).repeat(3), epochs=1, verbose=0)
@@ -37,7 +39,7 @@ def test_auto_strategy_is_the_default_strategy_without_gpus():
 
 
 def _one_loop_step(model, jit_compile=False):
-    from pear_tf import loop
+    from pear_tf.training import loop
 
     strategy = tf.distribute.get_strategy()
     train = loop.make_train_function(model, strategy, jit_compile)
@@ -47,7 +49,7 @@ def _one_loop_step(model, jit_compile=False):
 
 
 def test_mixed_precision_computes_the_backbone_in_bfloat16_and_the_heads_in_float32():
-    config = dataclasses.replace(train_lib.TrainConfig(), model=TINY, mixed_precision=True)
+    config = dataclasses.replace(train_config.TrainConfig(), model=TINY, mixed_precision=True)
     with distribution.global_policy(distribution.precision_policy(config.mixed_precision)):
         model = train_lib.build_model(config, TINY, tf.distribute.get_strategy())
     import keras
@@ -64,7 +66,7 @@ def test_mixed_precision_computes_the_backbone_in_bfloat16_and_the_heads_in_floa
 
 def test_xla_compiled_step_matches_the_plain_step():
     strategy = tf.distribute.get_strategy()
-    config = dataclasses.replace(train_lib.TrainConfig(), model=TINY)
+    config = dataclasses.replace(train_config.TrainConfig(), model=TINY)
     plain, compiled = (train_lib.build_model(config, TINY, strategy) for _ in range(2))
     compiled.set_weights(plain.get_weights())
     for model in (plain, compiled):

@@ -114,6 +114,8 @@ def read_aadb(data_dir):
                 "distribution": distribution,
                 "attributes": labels.attributes_from_signed(attributes) * mask,
                 "attribute_mask": mask,
+                # The official score on the 0..5 bins: what AADB's SRCC and PLCC are measured against.
+                "score": np.array([5.0 * scores[n] for n in names], np.float32),
             }
         )
     return tuple(splits), []

@@ -1,5 +1,10 @@
 """Reading image files for training without ever crashing or losing track of a bad one.
 
+``decode_checked`` decides whether encoded bytes can be used at all; the training
+pipeline (which skips and lists bad files) and the server (which answers 400) share it:
+empty data, a header declaring more than ``max_pixels`` (a decompression bomb, refused
+before any pixel is decoded), and anything TensorFlow's decoder (the SavedModel's) rejects.
+
 Files are decoded with TensorFlow's own decoder (the SavedModel's), so a photo means the
 same pixels in training and serving. A file that cannot be used (missing, empty,
 truncated, not an image, or with more pixels than ``max_pixels``) is skipped, and
@@ -7,17 +12,39 @@ the ``SkipLog`` records its path and reason; the run writes them to
 ``<model_dir>/skipped_images.txt``.
 """
 
+import io
 import os
 import threading
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
+from PIL import Image
 
-from pear_tf.image_check import decode_checked
+from pear_tf.errors import op_error_summary
 
-# PIL's own decompression-bomb limit: larger images are refused before decoding.
-DEFAULT_MAX_PIXELS = 89_478_485
+# Data-set files: PIL's own decompression-bomb limit; larger images are refused before decoding.
+# (The server has its own, lower REQUEST_MAX_PIXELS.)
+DATASET_MAX_PIXELS = 89_478_485
+
+
+def decode_checked(data, max_pixels):
+    """(uint8 RGB image [H, W, 3], None) or (None, the reason it cannot be used)."""
+    if not data:
+        return None, "empty (zero bytes)"
+    try:
+        with Image.open(io.BytesIO(data)) as header:  # reads the header only
+            width, height = header.size
+    except Image.DecompressionBombError:
+        return None, "too many pixels declared (decompression bomb)"
+    except Exception:  # noqa: BLE001 - a format PIL does not know; TF's decoder decides below
+        width = height = 0
+    if width * height > max_pixels:
+        return None, f"{width}x{height} pixels declared, over the limit of {max_pixels}"
+    try:
+        return tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False).numpy(), None
+    except tf.errors.InvalidArgumentError as e:
+        return None, f"not decodable: {op_error_summary(e.message)}"
 
 
 class SkipLog:
@@ -63,7 +90,7 @@ def missing_or_empty(path):
     return "empty file" if size == 0 else None
 
 
-def read_image(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
+def read_image(path, skip_log, max_pixels=DATASET_MAX_PIXELS):
     """Reads and decodes one file to uint8 RGB, or records why not and returns None."""
     reason = missing_or_empty(path)
     if reason is None:
@@ -78,7 +105,7 @@ def read_image(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
     return None
 
 
-def load_image_op(path, skip_log, max_pixels=DEFAULT_MAX_PIXELS):
+def load_image_op(path, skip_log, max_pixels=DATASET_MAX_PIXELS):
     """tf.data map function: path → (uint8 [H, W, 3] image, ok). Bad files give ok=False."""
 
     def load(path_tensor):

@@ -10,12 +10,13 @@ dict with ``image`` float32 [S, S, 3] in 0..255 and the labels.
 import numpy as np
 import tensorflow as tf
 
-from pear_tf.data.images import DEFAULT_MAX_PIXELS, SkipLog, load_image_op
+from pear_tf.data.images import DATASET_MAX_PIXELS, SkipLog, load_image_op
 from pear_tf.data.preprocessing import preprocess
 
 LABEL_KEYS = ("distribution", "attributes", "attribute_mask")
-# Carried along when a split of arrays has them: cached prior outputs, the example index.
-OPTIONAL_KEYS = ("prior", "index")
+# Carried along when a split of arrays has them: cached prior outputs, the example index,
+# the data set's official score (AADB; evaluation measures SRCC and PLCC against it).
+OPTIONAL_KEYS = ("prior", "index", "score")
 
 
 # Shuffle buffer for data sets streamed from TFDS (in-memory and file splits shuffle fully).
@@ -38,7 +39,8 @@ def _without_flag(example):
     return {key: value for key, value in example.items() if key != "ok"}
 
 
-def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log=None, max_pixels=DEFAULT_MAX_PIXELS):
+def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log=None, max_pixels=DATASET_MAX_PIXELS,
+                 data_service_address=None):  # fmt: skip
     """Builds a batched, prefetched dataset from a split.
 
     Args:
@@ -49,7 +51,10 @@ def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log
       seed: seed of the shuffle and the augmentation; the output is deterministic given it.
       skip_log: where unreadable files are recorded (file splits); a new one if None.
       max_pixels: larger images are skipped rather than decoded.
+      data_service_address: a tf.data service dispatcher to run the pipeline on.
     """
+    if data_service_address:
+        raise NotImplementedError("--data_service_address: the tf.data service is being added (issue 15).")
     if isinstance(split, tf.data.Dataset):
         source = "image"
         ds = split.map(lambda example: {key: example[key] for key in (source, *LABEL_KEYS)})

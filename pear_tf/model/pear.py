@@ -13,7 +13,6 @@ from pear_tf.config import ModelConfig
 from pear_tf.model.backbone import build_backbone
 from pear_tf.model.heads import AestheticHead, ReconstructionHead
 from pear_tf.model.latents import PhotographicLatents, sample_latents
-from pear_tf.model.prior import masked_attribute_bce
 from pear_tf.model.rating_model import RatingModel
 
 # p(z|x) for attributes that are neither observed nor supplied by a prior network.
@@ -144,7 +143,7 @@ class PEAR(RatingModel):
             beta=self.beta,
         )
         if self.finetune_prior:
-            terms["prior"] = masked_attribute_bce(data["attributes"], data["attribute_mask"], prior)
+            terms["prior"] = losses.masked_attribute_bce(data["attributes"], data["attribute_mask"], prior)
             terms["loss"] = terms["loss"] + terms["prior"]
         else:
             terms["prior"] = tf.zeros_like(terms["loss"])

@@ -56,7 +56,12 @@ class RatingModel(keras.Model):
     def loss_terms(self, data, training=False):
         raise NotImplementedError
 
-    def train_step(self, data):
+    def update(self, data):
+        """One optimisation step on this replica's batch: the train step of every trainer.
+
+        Returns every loss term averaged over the *global* batch, so summing the
+        replicas' values (``strategy.reduce(SUM, ...)``) gives the batch's mean.
+        """
         with tf.GradientTape() as tape:
             terms = self.loss_terms(data, training=True)
             # Averaged over the global batch: gradients are summed across replicas.
@@ -65,13 +70,19 @@ class RatingModel(keras.Model):
         head_vars = self.head_variables()
         grads = tape.gradient(loss, backbone_vars + head_vars)
         self.backbone_optimizer.apply(grads[: len(backbone_vars)], backbone_vars)
-        self.optimizer.apply(grads[len(backbone_vars) :], head_vars)
-        return self._track(terms)
+        if head_vars:  # the prior network trains as one "backbone"
+            self.optimizer.apply(grads[len(backbone_vars) :], head_vars)
+        return {name: tf.nn.compute_average_loss(terms[name]) for name in self.LOSS_TERMS}
+
+    def train_step(self, data):
+        """Keras ``fit``'s step: ``update``, then the epoch's running means."""
+        values = self.update(data)
+        for name, tracker in self.trackers.items():
+            tracker.update_state(values[name])
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def test_step(self, data):
-        return self._track(self.loss_terms(data, training=False))
-
-    def _track(self, terms):
+        terms = self.loss_terms(data, training=False)
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])
         return {name: tracker.result() for name, tracker in self.trackers.items()}

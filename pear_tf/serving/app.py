@@ -17,18 +17,20 @@ import tensorflow as tf
 from absl import logging
 from aiohttp import web
 
+from pear_tf.inference.metadata import demo_warning
 from pear_tf.serving import rest
 from pear_tf.serving.batcher import Batcher
 from pear_tf.serving.registry import ModelRegistry
 
 POLLER = web.AppKey("poller", asyncio.Task)
+REGISTRY = web.AppKey("registry", ModelRegistry)
 PATH = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?P<rest>/metadata|:predict)?$")
 
 
 class ServingConfig:
     """Server settings; see pear_tf.serve for the flags."""
 
-    def __init__(self, max_batch_size=32, batch_timeout_ms=2.0, poll_seconds=2.0, max_pixels=rest.DEFAULT_MAX_PIXELS,
+    def __init__(self, max_batch_size=32, batch_timeout_ms=2.0, poll_seconds=2.0, max_pixels=rest.REQUEST_MAX_PIXELS,
                  max_request_bytes=32 * 2**20):  # fmt: skip
         self.max_batch_size = max_batch_size
         self.batch_timeout_ms = batch_timeout_ms
@@ -148,6 +150,7 @@ def make_app(name, base_path, config=None):
         raise FileNotFoundError(f"No loadable SavedModel version under {base_path!r} (<base>/<number>/saved_model.pb).")
     server = Server(registry, config)
     app = web.Application(middlewares=[json_errors], client_max_size=config.max_request_bytes)
+    app[REGISTRY] = registry
     app.router.add_route("*", "/{tail:.*}", server.route)
 
     async def start_polling(app):
@@ -159,3 +162,14 @@ def make_app(name, base_path, config=None):
     app.on_startup.append(start_polling)
     app.on_cleanup.append(stop_polling)
     return app
+
+
+def serve(name, base_path, config, host="127.0.0.1", port=8501):
+    """Serves ``base_path`` as model ``name`` until interrupted."""
+    application = make_app(name, base_path, config)
+    model = application[REGISTRY].get()
+    warning = demo_warning(model.metadata)
+    if warning:
+        print(warning)
+    print(f"Serving {name} from {base_path} at http://{host}:{port}/v1/models/{name}")
+    web.run_app(application, host=host, port=port, print=None)

@@ -3,14 +3,14 @@
 Loading needs only TensorFlow and the export's metadata asset; nothing from training.
 """
 
-import json
 import os
 import threading
 
 import tensorflow as tf
 from absl import logging
 
-from pear_tf.versions import METADATA_FILE, list_versions
+from pear_tf.inference.metadata import read_metadata
+from pear_tf.inference.versions import list_versions
 
 
 class LoadedModel:
@@ -21,15 +21,14 @@ class LoadedModel:
         self.version = version
         self.saved_model = tf.saved_model.load(path)
         self.signatures = dict(self.saved_model.signatures)
-        with open(os.path.join(path, "assets", METADATA_FILE)) as f:
-            self.metadata = json.load(f)
+        self.metadata = read_metadata(path)
 
 
 class ModelRegistry:
     """Versions of one model base folder (``<base>/<version>/``).
 
     ``refresh()`` loads versions that appeared (a version folder appears atomically,
-    see export_lib) and keeps up to ``keep`` of the highest ones loaded.
+    see exporting.saved_model) and keeps up to ``keep`` of the highest ones loaded.
     """
 
     def __init__(self, name, base_path, keep=2):

@@ -12,10 +12,10 @@ import binascii
 import numpy as np
 import tensorflow as tf
 
-from pear_tf.image_check import decode_checked
+from pear_tf.data.images import decode_checked
 
 # Larger images are refused from their header, before any pixel is decoded.
-DEFAULT_MAX_PIXELS = 50_000_000
+REQUEST_MAX_PIXELS = 50_000_000
 SIGNATURE_INPUTS = {"serving_default": "image_bytes", "predict_images": "images"}
 
 
@@ -53,7 +53,7 @@ def parse_body(body):
     return signature, inputs, True
 
 
-def image_bytes(value, index, max_pixels=DEFAULT_MAX_PIXELS):
+def image_bytes(value, index, max_pixels=REQUEST_MAX_PIXELS):
     """Checks one ``{"b64": ...}`` instance and returns its bytes; BadRequest names the problem."""
     if not (isinstance(value, dict) and set(value) == {"b64"} and isinstance(value["b64"], str)):
         raise BadRequest(f'Instance {index}: an image must be given as {{"b64": "<base64 bytes>"}}.')

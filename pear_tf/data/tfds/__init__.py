@@ -4,7 +4,7 @@ Build from Python or with ``python -m pear_tf.data.build``; with apache-beam ins
 ``tfds build pear_tf/data/tfds/ava --manual_dir=...`` works too.
 """
 
-from pear_tf.data.sources import Splits
+from pear_tf.data.splits import Splits
 from pear_tf.data.tfds.aadb import Aadb
 from pear_tf.data.tfds.ava import Ava
 

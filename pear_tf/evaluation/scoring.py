@@ -22,7 +22,8 @@ def predict_dataset(model, dataset, verbose=0, with_content=False, score=None, l
     Returns:
       A dict of numpy arrays: the outputs of ``model.score`` (score, score_std,
       distribution, attributes) and the truth ``true_distribution``,
-      ``true_attributes``, ``attribute_mask``; ``content`` (μ of s) if ``with_content``;
+      ``true_attributes``, ``attribute_mask``, ``true_score`` where the data set has
+      official scores; ``content`` (μ of s) if ``with_content``;
       ``loss_<term>`` for each term of ``loss_terms``.
     """
     score = score or scoring_function(model, with_content)
@@ -33,6 +34,8 @@ def predict_dataset(model, dataset, verbose=0, with_content=False, score=None, l
         outputs["true_distribution"] = batch["distribution"].numpy()
         outputs["true_attributes"] = batch["attributes"].numpy()
         outputs["attribute_mask"] = batch["attribute_mask"].numpy()
+        if "score" in batch:  # a data set's official scores (AADB)
+            outputs["true_score"] = batch["score"].numpy()
         if loss_terms is not None:
             outputs.update({f"loss_{key}": value.numpy() for key, value in loss_terms(batch).items()})
         batches.append(outputs)
@@ -43,30 +46,11 @@ def predict_dataset(model, dataset, verbose=0, with_content=False, score=None, l
 def evaluate_model(model, dataset, scale, verbose=0, with_content=False, score=None, loss_terms=None):
     """The metrics of DESIGN.md §3 of ``model`` on ``dataset`` (and its predictions, see predict_dataset)."""
     predictions = predict_dataset(model, dataset, verbose, with_content, score, loss_terms)
-    return metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], scale), predictions
+    return split_metrics(predictions, scale), predictions
 
 
-def bootstrap_intervals(true_distributions, predicted_distributions, scale, samples, seed=0, level=0.95):
-    """Percentile bootstrap confidence intervals of every §3 metric, resampling images.
-
-    Returns:
-      {metric: {"low", "high", "std"}} over ``samples`` resamples of the images.
-    """
-    rng = np.random.default_rng(seed)
-    count = len(true_distributions)
-    draws = {}
-    for _ in range(samples):
-        index = rng.integers(0, count, count)
-        resampled = metrics.aesthetic_metrics(true_distributions[index], predicted_distributions[index], scale)
-        for key, value in resampled.items():
-            if key != "num_images":
-                draws.setdefault(key, []).append(value)
-    tail = (1.0 - level) / 2.0 * 100.0
-    return {
-        key: {
-            "low": float(np.nanpercentile(values, tail)),
-            "high": float(np.nanpercentile(values, 100.0 - tail)),
-            "std": float(np.nanstd(values)),
-        }
-        for key, values in draws.items()
-    }
+def split_metrics(predictions, scale):
+    """The §3 metrics of predictions (SRCC and PLCC against official scores where there are some)."""
+    return metrics.aesthetic_metrics(
+        predictions["true_distribution"], predictions["distribution"], scale, predictions.get("true_score")
+    )

@@ -3,6 +3,8 @@
 """
 
 import contextlib
+import os
+import shutil
 
 import keras
 import tensorflow as tf
@@ -64,3 +66,25 @@ def is_chief(strategy):
         return True
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+class Worker:
+    """This process's part in a run: whether it is the chief and where it writes.
+
+    The chief writes into the run folder. Another worker of a multi-worker run writes
+    into ``<model_dir>/.worker_<i>`` (saving reads distributed variables collectively,
+    so every worker saves), which is deleted when the block ends.
+    """
+
+    def __init__(self, strategy, model_dir):
+        self.chief = is_chief(strategy)
+        resolver = getattr(strategy, "cluster_resolver", None)
+        self.work_dir = model_dir if self.chief else os.path.join(model_dir, f".worker_{resolver.task_id}")
+
+    def __enter__(self):
+        os.makedirs(self.work_dir, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc):
+        if not self.chief:
+            shutil.rmtree(self.work_dir, ignore_errors=True)

@@ -1,12 +1,13 @@
 """Pre-training the prior network and handing it to PEAR (paper §2.3, §3.4).
 
-``train_prior(config)`` is what ``python -m pear_tf.train_prior`` runs. ``load_prior``
+``train_prior(config)`` (a PriorConfig) is what ``python -m pear_tf.train_prior`` runs. ``load_prior``
 restores a prior from a run's model_dir or a checkpoint path, for ``--prior_checkpoint``.
 ``cache_prior_outputs`` evaluates a frozen prior once per image, so PEAR training costs
 little more than the CE baseline.
 """
 
 import dataclasses
+import functools
 import json
 import os
 
@@ -23,20 +24,6 @@ from pear_tf.data.images import SkipLog
 from pear_tf.model.prior import PriorTrainer, build_prior_network
 
 CONFIG_FILE = "prior_config.json"
-
-
-@dataclasses.dataclass(frozen=True)
-class PriorConfig:
-    """A prior pre-training run (flags map onto these fields)."""
-
-    model: ModelConfig = ModelConfig()
-    data: sources.DataConfig = sources.DataConfig(dataset="aadb")
-    model_dir: str = "runs/prior_aadb"
-    batch_size: int = 128
-    epochs: int = 20
-    learning_rate: float = 1e-4
-    seed: int = 0
-    verbose: str | int = "auto"
 
 
 def _checkpoint_path(prior_checkpoint):
@@ -110,7 +97,10 @@ def train_prior(config):
 
     network = build_prior_network(config.model)
     trainer = PriorTrainer(network)
-    trainer.compile(keras.optimizers.Adam(config.learning_rate), jit_compile=False)
+    # One learning rate for the whole network: it is the step's "backbone", with no heads.
+    trainer.compile(keras.optimizers.Adam(config.learning_rate), keras.optimizers.Adam(config.learning_rate),
+                    jit_compile=False)  # fmt: skip
+    trainer.build_optimizers()
     checkpoint = tf.train.Checkpoint(prior=network)
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(config.model_dir, "checkpoints"), max_to_keep=2)
     trainer.fit(
@@ -134,3 +124,38 @@ def train_prior(config):
         print(f"  {name:<17} accuracy {values['accuracy']:.3f}  SRCC {values['srcc']:.3f}")
     print(f"Saved the prior to {manager.latest_checkpoint}")
     return result
+
+
+def attach_prior(config, splits, strategy):
+    """Loads --prior_checkpoint: inline (fine-tuned where attributes are observed) or cached.
+
+    Returns (the prior network to build into PEAR or None, the splits, with cached
+    ``prior`` outputs when the prior is frozen and the splits are arrays).
+    """
+    if not config.prior_checkpoint:
+        return None, splits
+    if config.model.objective != "pear":
+        raise ValueError(f"--prior_checkpoint is for --loss=pear; the {config.model.objective} baseline has no z.")
+    with strategy.scope():
+        network, _ = load_prior(config.prior_checkpoint, config.model.image_size)
+    observed = isinstance(splits.train, dict) and bool(np.asarray(splits.train["attribute_mask"]).any())
+    if config.finetune_prior and (observed or not isinstance(splits.train, dict)):
+        print("Prior network: inline, fine-tuned on the observed attributes.")
+        return network, splits
+    if not isinstance(splits.train, dict):
+        print("Prior network: inline, frozen.")
+        return network, splits
+    print("Prior network: frozen; its outputs are cached per image.")
+    cache = functools.partial(
+        cache_prior_outputs,
+        network,
+        image_size=config.model.image_size,
+        batch_size=config.batch_size,
+        predict=prior_predictor(network),
+    )
+    return None, dataclasses.replace(
+        splits,
+        train=cache(split=splits.train),
+        validation=cache(split=splits.validation),
+        test=cache(split=splits.test),
+    )

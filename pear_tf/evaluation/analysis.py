@@ -26,7 +26,7 @@ def attribute_report(predictions, scale, attributes_known=False):
     """Inferred vs true attributes on a split; None where no true attribute is known.
 
     Args:
-      predictions: from evaluate_lib.predict_dataset; None is returned when they hold
+      predictions: from evaluation.scoring.predict_dataset; None is returned when they hold
         no ``attributes`` (a Table 1 baseline).
       scale: the RatingScale.
       attributes_known: the true attributes are known everywhere, even where the mask
@@ -34,7 +34,8 @@ def attribute_report(predictions, scale, attributes_known=False):
 
     Returns:
       A dict: the figures attribute_srcc_mean, attribute_accuracy_mean,
-      attribute_corr_diff), ``per_attribute`` and ``matrices`` (predicted, true).
+      attribute_corr_diff (full-matrix mean) and attribute_corr_diff_offdiag (without the
+      diagonal), ``per_attribute`` and ``matrices`` (predicted, true).
     """
     if "attributes" not in predictions:
         return None
@@ -55,6 +56,7 @@ def attribute_report(predictions, scale, attributes_known=False):
         "attribute_srcc_mean": agreement["mean_srcc"],
         "attribute_accuracy_mean": agreement["mean_accuracy"],
         "attribute_corr_diff": difference,
+        "attribute_corr_diff_offdiag": metrics.offdiagonal_mean(predicted_matrix - true_matrix),
         "per_attribute": agreement["per_attribute"],
         "matrices": {"predicted": predicted_matrix, "true": true_matrix},
     }
@@ -62,7 +64,7 @@ def attribute_report(predictions, scale, attributes_known=False):
 
 def report_metrics(report):
     """The figures of an attribute_report that go into eval_metrics.json and evaluate's report."""
-    keys = ("attribute_srcc_mean", "attribute_accuracy_mean", "attribute_corr_diff")
+    keys = ("attribute_srcc_mean", "attribute_accuracy_mean", "attribute_corr_diff", "attribute_corr_diff_offdiag")
     return {**{key: report[key] for key in keys}, "attributes": report["per_attribute"]}
 
 
@@ -118,7 +120,7 @@ def write_projector(log_dir, content, labels):
 
     os.makedirs(log_dir, exist_ok=True)
     with open(os.path.join(log_dir, "metadata.tsv"), "w") as f:
-        f.write("label\n")
+        # One column: no header line (TensorBoard reads a header only with two or more columns).
         f.writelines(("high\n" if label else "low\n") for label in labels)
     embedding = tf.Variable(np.asarray(content, np.float32), name="content_latent")
     tf.train.Checkpoint(embedding=embedding).save(os.path.join(log_dir, "embedding.ckpt"))
@@ -127,3 +129,20 @@ def write_projector(log_dir, content, labels):
     view.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
     view.metadata_path = "metadata.tsv"
     projector.visualize_embeddings(log_dir, config)
+
+
+def explain_files(scorer, paths, output_dir):
+    """Scores ``paths`` with a SavedModelScorer and writes a bar chart per readable image.
+
+    Returns:
+      The rows (errors included); a readable image's row has ``chart``, its PNG's path.
+    """
+    os.makedirs(output_dir, exist_ok=True)
+    rows = []
+    for path in paths:
+        row = scorer.score_file(path)
+        if "error" not in row:
+            chart = os.path.join(output_dir, os.path.basename(path) + ".attributes.png")
+            row["chart"] = plot_attribute_bars(row["attributes"], row["score"], chart, os.path.basename(path))
+        rows.append(row)
+    return rows

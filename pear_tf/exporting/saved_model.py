@@ -21,7 +21,7 @@ from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.config import ModelConfig
 from pear_tf.data.preprocessing import decode_image, preprocess, resize_size
 from pear_tf.model import build_rating_model
-from pear_tf.versions import METADATA_FILE, list_versions
+from pear_tf.inference.versions import METADATA_FILE, list_versions
 
 
 class ScoringModule(tf.Module):
@@ -150,3 +150,11 @@ def run_metadata(model, model_dir, checkpoint):
         (line.split("=", 1)[1] for line in extra.get("training_flags", []) if line.startswith("--dataset=")), ""
     )
     return export_metadata(model, dataset, extra)
+
+
+def export_run(model_dir, export_dir, mc_samples=16):
+    """Exports a training run's latest checkpoint as the next version of ``export_dir``; returns its path."""
+    model, checkpoint = restore_model(model_dir)
+    path = export_saved_model(model, export_dir, run_metadata(model, model_dir, checkpoint), mc_samples)
+    print(f"Exported {checkpoint} to {path}")
+    return path

@@ -11,14 +11,16 @@ import json
 import os
 
 import numpy as np
-import tensorflow as tf
 
-from pear_tf import analysis, evaluate_lib, metrics
+from pear_tf import metrics
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
-from pear_tf.versions import METADATA_FILE, latest_version_dir
+from pear_tf.evaluation import analysis, scoring
+from pear_tf.evaluation.bootstrap import bootstrap_intervals
+from pear_tf.inference.metadata import demo_warning
+from pear_tf.inference.saved_model import SavedModelScorer
 
-REPORTED = ("accuracy", "srcc", "plcc", "emd_r1", "emd_r2", "attribute_corr_diff")
+REPORTED = ("accuracy", "srcc", "plcc", "emd_r1", "emd_r2", "attribute_corr_diff", "attribute_corr_diff_offdiag")
 
 
 def load_scorer(model_path):
@@ -34,27 +36,26 @@ def load_scorer(model_path):
       ``kind``, ``path``, ``image_size`` and ``objective``.
     """
     if os.path.exists(os.path.join(model_path, "model_config.json")):
-        from pear_tf import export_lib  # a run folder: rebuild the model from its checkpoint
+        from pear_tf.exporting.saved_model import restore_model  # a run folder: rebuild it from its checkpoint
 
-        model, checkpoint = export_lib.restore_model(model_path)
-        score = evaluate_lib.scoring_function(model)
-        return score, {
+        model, checkpoint = restore_model(model_path)
+        return scoring.scoring_function(model), {
             "kind": "checkpoint",
             "path": checkpoint,
             "image_size": model.config.image_size,
             "objective": model.config.objective,
             "bin_values": list(model.config.bin_values),
         }
-    path = latest_version_dir(model_path)
-    signature = tf.saved_model.load(path).signatures["predict_images"]
-    with open(os.path.join(path, "assets", METADATA_FILE)) as f:
-        metadata = json.load(f)
-    return (lambda images: signature(images=images)), {
+    scorer = SavedModelScorer(model_path)
+    warning = demo_warning(scorer.metadata)
+    if warning:
+        print(warning)
+    return scorer.score_images, {
         "kind": "saved_model",
-        "path": path,
-        "image_size": metadata["model_config"]["image_size"],
-        "objective": metadata.get("objective", "pear"),
-        "bin_values": list(metadata["bin_values"]),
+        "path": scorer.path,
+        "image_size": scorer.image_size,
+        "objective": scorer.metadata.get("objective", "pear"),
+        "bin_values": list(scorer.metadata["bin_values"]),
     }
 
 
@@ -71,15 +72,16 @@ def evaluate(model_path, data_config, split="test", batch_size=64, bootstrap=0, 
         )
     skip_log = SkipLog(splits.dropped)
     dataset = pipeline.make_dataset(getattr(splits, split), description["image_size"], batch_size, skip_log=skip_log)
-    predictions = evaluate_lib.predict_dataset(None, dataset, verbose=verbose, score=score)
-    report = metrics.aesthetic_metrics(predictions["true_distribution"], predictions["distribution"], splits.scale)
+    predictions = scoring.predict_dataset(None, dataset, verbose=verbose, score=score)
+    report = scoring.split_metrics(predictions, splits.scale)
     attributes = analysis.attribute_report(predictions, splits.scale, splits.attributes_known)
     if attributes is not None:
         report.update(analysis.report_metrics(attributes))
     if bootstrap:
-        report["bootstrap"] = evaluate_lib.bootstrap_intervals(
-            predictions["true_distribution"], predictions["distribution"], splits.scale, bootstrap
-        )
+        report["bootstrap"] = bootstrap_intervals(
+            predictions["true_distribution"], predictions["distribution"], splits.scale, bootstrap,
+            true_scores=predictions.get("true_score"),
+        )  # fmt: skip
     report["skipped_images"] = [{"path": p, "reason": r} for p, r in skip_log.items()]
     report["evaluated"] = {
         "model": description,
@@ -88,6 +90,7 @@ def evaluate(model_path, data_config, split="test", batch_size=64, bootstrap=0, 
         "split": split,
         "bin_values": list(splits.scale.bin_values),
         "threshold": splits.scale.threshold,
+        "correlations_against": "official scores" if "true_score" in predictions else "mean of the rater distribution",
     }
     return report, predictions
 
@@ -153,3 +156,12 @@ def write_report(report, predictions, output):
         f.write(markdown_summary(report))
     plot_scores(predictions, report["evaluated"]["bin_values"], report["srcc"], paths["scatter"], paths["histogram"])
     return paths
+
+
+def evaluate_to_files(model_path, data_config, output, split="test", batch_size=64, bootstrap=0):
+    """``evaluate``, then the report files beside ``output`` and the summary on stdout; returns the report."""
+    report, predictions = evaluate(model_path, data_config, split, batch_size, bootstrap)
+    paths = write_report(report, predictions, output)
+    print("\n" + markdown_summary(report))  # after the progress bar's line
+    print("Wrote " + ", ".join(paths.values()))
+    return report

@@ -11,12 +11,10 @@ needs to survive:
 - SIGTERM (pre-emption) saves a checkpoint before the run exits, on every worker;
 - a NaN or Inf loss stops the run with the step and the loss term, before anything
   is saved, so the last checkpoint stays the last good one;
-- a per-step loss history (``history.jsonl``) that a resumed run continues.
+- a per-step loss history (``history.jsonl``, see checkpointing) that a resumed run continues.
 """
 
 import dataclasses
-import json
-import os
 import signal
 
 import keras
@@ -52,26 +50,6 @@ class LoopConfig:
     verbose: int = 1
 
 
-class HistoryLog:
-    """Per-step loss terms as JSON lines; on resume, lines after the restored step are dropped."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def truncate_after(self, step):
-        if not self.path or not os.path.exists(self.path):
-            return
-        with open(self.path) as f:
-            kept = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
-        with open(self.path, "w") as f:
-            f.writelines(kept)
-
-    def append(self, record):
-        if self.path:
-            with open(self.path, "a") as f:
-                f.write(json.dumps(record) + "\n")
-
-
 class _SigtermFlag:
     """Sets a flag on SIGTERM while the loop runs (the previous handler is put back after)."""
 
@@ -96,19 +74,21 @@ class _SigtermFlag:
 
 
 def make_train_function(model, strategy, jit_compile=False):
-    """One global step: ``model.train_step`` on every replica, then the running loss means.
+    """One global step: ``model.update`` on every replica; returns this batch's loss terms.
 
-    Also sums a stop flag over every replica of every worker, so all workers see a
-    SIGTERM that reached one of them at the same step.
+    Each replica returns its terms averaged over the global batch, so their sum is the
+    batch's mean. Also sums a stop flag over every replica of every worker, so all
+    workers see a SIGTERM that reached one of them at the same step.
     """
-    replica_step = tf.function(model.train_step, jit_compile=True) if jit_compile else model.train_step
+    replica_step = tf.function(model.update, jit_compile=True) if jit_compile else model.update
 
     @tf.function
     def train_function(iterator, stop):
-        strategy.run(replica_step, args=(next(iterator),))
+        per_replica = strategy.run(replica_step, args=(next(iterator),))
+        values = {name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                  for name, value in per_replica.items()}  # fmt: skip
         stops = strategy.run(tf.identity, args=(stop,))
-        logs = {name: tracker.result() for name, tracker in model.trackers.items()}
-        return logs, strategy.reduce(tf.distribute.ReduceOp.SUM, stops, axis=None)
+        return values, strategy.reduce(tf.distribute.ReduceOp.SUM, stops, axis=None)
 
     return train_function
 
@@ -121,7 +101,7 @@ def first_non_finite(values, order):
     return None
 
 
-def run(model, strategy, epoch_dataset, config, step, manager, history, on_epoch_end=None):
+def run(model, strategy, epoch_dataset, config, step, manager, history, on_epoch_end=None, on_step_end=None):
     """Trains from ``step`` (a restored tf.Variable) to ``epochs × steps_per_epoch``.
 
     Args:
@@ -132,8 +112,9 @@ def run(model, strategy, epoch_dataset, config, step, manager, history, on_epoch
       step: tf.Variable int64, the global step (in the checkpoint).
       manager: the CheckpointManager to save through (every worker saves; the chief's
         goes to the run folder).
-      history: a HistoryLog.
+      history: a checkpointing.HistoryLog.
       on_epoch_end: f(epoch, logs) → extra logs (validation), called after each epoch.
+      on_step_end: f(step, values), called after each step with that batch's loss terms.
 
     Returns:
       The per-epoch logs, a dict of lists (like Keras' History.history).
@@ -149,39 +130,40 @@ def run(model, strategy, epoch_dataset, config, step, manager, history, on_epoch
     with _SigtermFlag() as sigterm:
         while int(step) < config.epochs * spe:
             epoch, position = divmod(int(step), spe)
-            for tracker in model.metrics:
-                tracker.reset_state()
             dataset = strategy.distribute_datasets_from_function(
                 lambda context, e=epoch, p=position: epoch_dataset(e, p, context)
             )
             iterator = iter(dataset)
             if config.verbose:
                 print(f"Epoch {epoch + 1}/{config.epochs}")
-            progbar = keras.utils.Progbar(spe, verbose=config.verbose, stateful_metrics=order)
-            previous = {name: 0.0 for name in order}
+            # Not stateful: the bar shows each term's mean over the epoch so far.
+            progbar = keras.utils.Progbar(spe, verbose=config.verbose)
+            totals = dict.fromkeys(order, 0.0)
             for count in range(1, spe - position + 1):
                 logs, stops = train_function(iterator, tf.constant(int(sigterm.raised), tf.int32))
-                means = {name: float(value) for name, value in logs.items()}
-                bad = first_non_finite(means, order)
+                values = {name: float(value) for name, value in logs.items()}
+                bad = first_non_finite(values, order)
                 if bad is not None:
                     last = manager.latest_checkpoint or "none (no checkpoint was saved)"
                     raise NonFiniteLoss(
-                        f"The loss term '{bad}' is {means[bad]} at step {int(step) + 1} (epoch {epoch + 1}, "
+                        f"The loss term '{bad}' is {values[bad]} at step {int(step) + 1} (epoch {epoch + 1}, "
                         f"batch {position + count}): training stopped. The last good checkpoint is {last}."
                     )
                 step.assign_add(1)
-                # Running means over the epoch → this step's batch values.
-                values = {name: count * means[name] - (count - 1) * previous[name] for name in order}
-                previous = means
+                totals = {name: totals[name] + values[name] for name in order}
                 history.append({"step": int(step), "epoch": epoch + 1, **values})
-                progbar.update(position + count, [(name, means[name]) for name in order])
+                if on_step_end is not None:
+                    on_step_end(int(step), values)
+                progbar.update(position + count, [(name, values[name]) for name in order])
                 if int(stops) > 0:
                     manager.save(checkpoint_number=int(step))
                     raise Preempted(f"SIGTERM: saved the checkpoint of step {int(step)}; rerun the command to resume.")
                 at_epoch_end = count == spe - position
                 if at_epoch_end or (config.checkpoint_every_steps and int(step) % config.checkpoint_every_steps == 0):
                     manager.save(checkpoint_number=int(step))
-            logs = dict(previous)
+            # The epoch's means over the batches this process trained (after a resume: since it).
+            trained = spe - position
+            logs = {name: totals[name] / trained for name in order}
             if on_epoch_end is not None:
                 logs.update(on_epoch_end(epoch, logs) or {})
             if config.verbose:  # the epoch's means and validation figures, one line

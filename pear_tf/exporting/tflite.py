@@ -8,7 +8,8 @@ round(S·256/224) and centre-cropped to S×S. The outputs are ``score``, ``score
 (always 0: no sampling on device), ``distribution`` and ``attributes``.
 
 TF 2.21's converter leaks memory on every call, so ``convert_in_subprocess`` runs each
-conversion in a fresh Python process.
+conversion in a fresh Python process (this module's ``__main__``). ``agreement`` checks
+the result against the SavedModel.
 """
 
 import os
@@ -18,37 +19,13 @@ import tempfile
 
 import numpy as np
 
+from pear_tf.exporting.agreement import check_agreement
+from pear_tf.exporting.representative import representative_images
+from pear_tf.inference.metadata import image_size as model_image_size
+from pear_tf.inference.metadata import read_metadata
+from pear_tf.inference.versions import latest_version_dir
+
 VARIANTS = ("float32", "float16", "dynamic", "int8")
-
-
-def representative_images(source, image_size, count=200, seed=0, skip=0):
-    """Preprocessed images [N, S, S, 3] for int8 calibration or for checking agreement.
-
-    Args:
-      source: a folder of images (walked recursively), or ``synthetic`` (the embedded
-        set's train images).
-      seed: of the synthetic images.
-      skip: folder images to pass over first (held-out images come after the calibration ones).
-    """
-    from pear_tf.data import synthetic
-    from pear_tf.data.images import SkipLog, read_image
-    from pear_tf.data.preprocessing import preprocess, resize_size
-    from pear_tf.predict import expand_paths
-
-    if source == "synthetic":
-        raw = list(synthetic.generate(count, "aadb", resize_size(image_size), seed)["image"])
-    elif os.path.isdir(source):
-        skip_log = SkipLog()
-        raw = [
-            image
-            for path in list(expand_paths([source]))[skip : skip + count]
-            if (image := read_image(path, skip_log)) is not None
-        ]
-    else:
-        raise FileNotFoundError(f"--representative_data={source!r}: give a folder of images or 'synthetic'.")
-    if not raw:
-        raise ValueError(f"--representative_data={source!r} holds no readable image.")
-    return np.stack([preprocess(image, image_size).numpy() for image in raw])
 
 
 def convert(saved_model_dir, variant, output, representative=None):
@@ -79,37 +56,10 @@ def convert(saved_model_dir, variant, output, representative=None):
     return output
 
 
-def agreement(saved_model_dir, tflite_path, images):
-    """How far a .tflite model's scores are from the SavedModel's on ``images`` [N, S, S, 3].
-
-    Returns:
-      A dict: ``spearman`` (rank agreement of the scores), ``max_abs_score`` (largest
-      |Δscore|) and ``images``; plus ``scores`` and ``reference``, the two score arrays.
-    """
-    import tensorflow as tf
-    from scipy import stats
-
-    from pear_tf.tflite_score import TFLiteScorer
-
-    signature = tf.saved_model.load(saved_model_dir).signatures["predict_images"]
-    reference = np.concatenate(
-        [signature(images=tf.constant(images[i : i + 25]))["score"].numpy() for i in range(0, len(images), 25)]
-    )
-    scorer = TFLiteScorer(tflite_path)
-    scores = np.array([float(scorer.score(image)["score"]) for image in images])
-    return {
-        "spearman": float(stats.spearmanr(scores, reference)[0]),
-        "max_abs_score": float(np.abs(scores - reference).max()),
-        "images": len(images),
-        "scores": scores,
-        "reference": reference,
-    }
-
-
 def convert_in_subprocess(saved_model_dir, variant, output, representative=None, timeout=1800):
     """Runs ``convert`` in a fresh Python process; raises RuntimeError with its message on failure."""
     with tempfile.TemporaryDirectory() as scratch:
-        args = [sys.executable, "-m", "pear_tf.tflite_lib", saved_model_dir, variant, output]
+        args = [sys.executable, "-m", "pear_tf.exporting.tflite", saved_model_dir, variant, output]
         if representative is not None:
             path = os.path.join(scratch, "representative.npy")
             np.save(path, representative)
@@ -119,6 +69,38 @@ def convert_in_subprocess(saved_model_dir, variant, output, representative=None,
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         raise RuntimeError(f"TFLite conversion ({variant}) failed: " + "\n".join(lines[-8:]))
     return output
+
+
+def export_tflite(model_path, variant, output=None, representative_data=None, representative_count=200,
+                  check_images=100, min_spearman=0.98):  # fmt: skip
+    """Converts a SavedModel (a version or base folder) to ``variant`` and checks the result.
+
+    Args:
+      output: the .tflite path (default ``<model name>_<variant>.tflite``).
+      representative_data: a folder of images or ``synthetic``: int8 calibration, and the
+        check's held-out images (synthetic when unset).
+      check_images: held-out images scored by both models (0: no check).
+      min_spearman: below it, agreement.AgreementError is raised (the file is kept).
+
+    Returns:
+      (the output path, the agreement dict or None).
+    """
+    path = latest_version_dir(model_path)
+    size = model_image_size(read_metadata(path))
+    representative = None
+    if variant == "int8":
+        if not representative_data:
+            raise ValueError("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
+        representative = representative_images(representative_data, size, representative_count)
+    output = output or f"{os.path.basename(os.path.normpath(model_path))}_{variant}.tflite"
+    convert_in_subprocess(path, variant, output, representative)
+    print(f"Wrote {output} ({os.path.getsize(output) / 2**20:.2f} MiB, {variant}) from {path}")
+    if not check_images:
+        return output, None
+    calibrated = representative_count if variant == "int8" else 0
+    result = check_agreement(path, output, size, representative_data or "synthetic", check_images, calibrated,
+                             min_spearman)  # fmt: skip
+    return output, result
 
 
 if __name__ == "__main__":

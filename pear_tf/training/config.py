@@ -1,0 +1,50 @@
+"""The configs of a training run and of a prior pre-training run (flags map onto their fields)."""
+
+import dataclasses
+
+from pear_tf.config import ModelConfig
+from pear_tf.data.splits import DataConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs. Defaults are the paper's (DESIGN.md §2).
+
+    ``model.bin_values`` is replaced by the data set's scale; ``model.objective``
+    picks PEAR or a baseline (the ``--loss`` flag).
+    """
+
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    model_dir: str = "runs/pear"
+    export_dir: str | None = "savedmodels/pear"
+    batch_size: int = 128
+    epochs: int = 10
+    lambda_recon: float = 0.1
+    beta: float = 0.1
+    backbone_lr: float = 1e-4
+    head_lr: float = 1e-3
+    mc_samples: int = 16
+    prior_checkpoint: str | None = None
+    finetune_prior: bool = True
+    attribute_supervision: bool = True
+    strategy: str = "auto"
+    checkpoint_every_steps: int = 500
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    seed: int = 0
+    verbose: str | int = "auto"
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorConfig:
+    """A prior pre-training run: the backbone architecture + Dense → 11 attributes, on AADB."""
+
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig(dataset="aadb")
+    model_dir: str = "runs/prior_aadb"
+    batch_size: int = 128
+    epochs: int = 20
+    learning_rate: float = 1e-4
+    seed: int = 0
+    verbose: str | int = "auto"
