@@ -70,6 +70,7 @@ from pear_tf.data.splits import DATASETS, DataConfig  # noqa: E402
 from pear_tf.data.synthetic import FLAVOURS  # noqa: E402
 from pear_tf.losses import BASELINE_LOSSES  # noqa: E402
 from pear_tf.model.backbone import BACKBONES  # noqa: E402
+from pear_tf.model.rating_model import TRAINABLE  # noqa: E402
 from pear_tf.training.config import PriorConfig, TrainConfig  # noqa: E402
 from pear_tf.training.distribution import STRATEGIES  # noqa: E402
 
@@ -124,7 +125,12 @@ def define_train_flags():
     define_data_flags()
     flags.DEFINE_string("model_dir", None, "Run folder: checkpoints, logs, eval_metrics.json. Default runs/<dataset>.")
     flags.DEFINE_string("export_dir", None, "Model base folder for SavedModel versions. Default savedmodels/<dataset>.")
-    flags.DEFINE_boolean("export", True, "Export a SavedModel version after training.")
+    flags.DEFINE_enum(
+        "export",
+        "best",
+        ["best", "last", "none"],
+        "After training, export (and test) the epoch with the best validation SRCC, the last one, or nothing.",
+    )
     flags.DEFINE_integer("batch_size", 128, "Global batch size (split across replicas).")
     flags.DEFINE_integer("epochs", 10, "Epochs to train (a resumed run continues to this count).")
     flags.DEFINE_enum(
@@ -168,6 +174,16 @@ def define_train_flags():
     )
     flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
     flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Output: 1 progress bar, 2 a line per epoch.")
+    flags.DEFINE_string(
+        "init_from",
+        None,
+        "Warm start: a trained run's model_dir or a SavedModel (base or version folder); every matching part "
+        "is loaded, heads whose bins differ start fresh.",
+    )
+    flags.DEFINE_enum("trainable", "all", TRAINABLE, "What trains: all, latents_and_heads (backbone frozen), heads.")
+    flags.DEFINE_integer(
+        "early_stopping_patience", 0, "Stop after this many epochs without a better validation SRCC (0: never)."
+    )
 
 
 def model_config_from_flags():
@@ -201,7 +217,7 @@ def train_config_from_flags():
         model=model_config_from_flags(),
         data=data_config_from_flags(),
         model_dir=FLAGS.model_dir or os.path.join("runs", FLAGS.dataset),
-        export_dir=(FLAGS.export_dir or os.path.join("savedmodels", FLAGS.dataset)) if FLAGS.export else None,
+        export_dir=(FLAGS.export_dir or os.path.join("savedmodels", FLAGS.dataset)) if FLAGS.export != "none" else None,
         batch_size=FLAGS.batch_size,
         epochs=FLAGS.epochs,
         lambda_recon=FLAGS.lambda_recon,
@@ -218,6 +234,10 @@ def train_config_from_flags():
         jit_compile=FLAGS.jit_compile,
         seed=FLAGS.seed,
         verbose=FLAGS.verbose if FLAGS.verbose == "auto" else int(FLAGS.verbose),
+        init_from=FLAGS.init_from,
+        trainable=FLAGS.trainable,
+        early_stopping_patience=FLAGS.early_stopping_patience,
+        export_checkpoint="last" if FLAGS.export == "none" else FLAGS.export,
     )
 
 

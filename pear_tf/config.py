@@ -45,6 +45,9 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, text):
-        fields = json.loads(text)
-        fields["bin_values"] = tuple(fields["bin_values"])
-        return cls(**fields)
+        return cls.from_json_dict(json.loads(text))
+
+    @classmethod
+    def from_json_dict(cls, fields):
+        """From the dict of ``to_json`` (as a SavedModel's metadata holds it)."""
+        return cls(**{**fields, "bin_values": tuple(fields["bin_values"])})

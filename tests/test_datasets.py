@@ -41,6 +41,10 @@ def test_aadb_reader_counts_splits_votes_and_attributes(aadb_dir):
             np.testing.assert_allclose(attributes, truth[name]["attributes"], atol=1e-5)
         assert (split["attribute_mask"] == 1).all()
         assert all(os.path.exists(p) for p in split["path"])
+    # The official score files, on the 0..5 bins: what AADB's SRCC and PLCC are measured against.
+    for name, split in zip(aadb.SPLITS, (train, validation, test)):
+        official = aadb.read_list(os.path.join(aadb_dir, aadb.list_file(name, "score")))
+        np.testing.assert_allclose(split["score"], [5.0 * official[n] for n in split["id"]], rtol=1e-6)
 
 
 def test_aadb_url_names_follow_the_real_convention():

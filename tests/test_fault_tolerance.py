@@ -99,7 +99,7 @@ def test_two_workers_train_in_step_only_the_chief_writes_and_both_resume(tmp_pat
 
 
 def test_a_run_killed_with_sigkill_resumes_where_its_checkpoint_stopped(tmp_path):
-    args = ("--epochs=3", "--checkpoint_every_steps=2", "--noexport")
+    args = ("--epochs=3", "--checkpoint_every_steps=2", "--export=none")
     reference = _train(*args, "--model_dir=reference", cwd=tmp_path)
 
     victim = _train(*args, "--model_dir=run", cwd=tmp_path)
@@ -130,7 +130,7 @@ def test_a_run_killed_with_sigkill_resumes_where_its_checkpoint_stopped(tmp_path
 
 
 def test_sigterm_saves_a_checkpoint_of_the_current_step_before_exiting(tmp_path):
-    run = _train("--epochs=3", "--checkpoint_every_steps=2", "--noexport", "--model_dir=run", cwd=tmp_path)
+    run = _train("--epochs=3", "--checkpoint_every_steps=2", "--export=none", "--model_dir=run", cwd=tmp_path)
     _wait_for(str(tmp_path / "run" / "checkpoints" / "checkpoint"), run)
     run.send_signal(signal.SIGTERM)
     code, out = _finish(run)

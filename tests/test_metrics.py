@@ -52,3 +52,27 @@ def test_aesthetic_metrics_agree_with_scipy():
     assert result["accuracy"] == pytest.approx(np.mean((y @ bins > 5) == (y_hat @ bins > 5)))
     assert result["num_images"] == 50
     np.testing.assert_allclose(metrics.mean_scores(y, bins), y @ bins)
+
+
+def test_srcc_and_plcc_follow_official_scores_when_given():
+    rng = np.random.default_rng(3)
+    predicted = rng.dirichlet(np.ones(6), size=40)
+    votes = rng.dirichlet(np.ones(6), size=40)
+    official = rng.uniform(0, 5, size=40)  # unrelated to the votes: which one is used shows
+    scale = RatingScale("aadb", tuple(float(v) for v in range(6)), 2.5)
+    means = predicted @ np.arange(6.0)
+    with_scores = metrics.aesthetic_metrics(votes, predicted, scale, true_scores=official)
+    assert with_scores["srcc"] == pytest.approx(stats.spearmanr(means, official)[0])
+    assert with_scores["plcc"] == pytest.approx(stats.pearsonr(means, official)[0])
+    without = metrics.aesthetic_metrics(votes, predicted, scale)
+    assert without["srcc"] == pytest.approx(stats.spearmanr(means, votes @ np.arange(6.0))[0])
+    # Accuracy and EMD stay on the vote distributions.
+    assert (with_scores["accuracy"], with_scores["emd_r2"]) == (without["accuracy"], without["emd_r2"])
+
+
+def test_off_diagonal_mean_leaves_out_the_diagonal():
+    difference = np.array([[0.0, 0.3, 0.6], [-0.3, 0.0, 0.0], [0.6, np.nan, 0.0]])
+    assert metrics.offdiagonal_mean(difference) == pytest.approx((0.3 + 0.6 + 0.3 + 0.0 + 0.6) / 5)
+    full = np.abs(np.random.default_rng(0).normal(size=(12, 12)))
+    np.fill_diagonal(full, 0.0)
+    assert metrics.offdiagonal_mean(full) == pytest.approx(np.mean(full) * 12 / 11)

@@ -67,7 +67,11 @@ def test_table1_smoke_run_writes_a_complete_table(tmp_path):
         line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:] for line in table.splitlines() if line.startswith("| ")
     }
     for method in ("CE", "NIMA", "UIAA", "PEAR", "PEAR, λ=0 (ablation)", "PEAR, no prior (ablation)"):
-        ours = rows[method][0:8:2]  # AVA accuracy, SRCC, EMD, AADB SRCC
+        accuracy, *ours = rows[method][0:8:2]  # AVA accuracy (%), SRCC, EMD, AADB SRCC
+        assert re.fullmatch(r"\d{1,3}\.\d{2}", accuracy), (method, accuracy)
         assert all(re.fullmatch(r"-?\d\.\d{4}", cell) for cell in ours), (method, ours)
         assert rows[method][8] == "2 / 2" and re.fullmatch(r"\d+m\d\ds / \d+m\d\ds \|", rows[method][9]), rows[method]
     assert rows["PAR"][0] == "not implemented"
+    # The paper's figures, accuracy in per cent like ours.
+    assert rows["PEAR"][1:8:2] == ["80.52", "0.7190", "0.0650", "0.7281"], rows["PEAR"]
+    assert rows["AAL"][1] == "n/a"

@@ -76,3 +76,15 @@ def test_xla_compiled_step_matches_the_plain_step():
         assert got[key] == pytest.approx(value, rel=1e-4, abs=1e-5), key
     for a, b in zip(plain.weights, compiled.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-5)
+
+
+def test_no_attribute_supervision_hides_the_attributes_in_training_and_validation(tmp_path):
+    from pear_tf.data.splits import DataConfig
+
+    config = dataclasses.replace(
+        train_config.TrainConfig(), model=TINY, data=DataConfig(synthetic_sizes=(16, 8, 8)), batch_size=8,
+        attribute_supervision=False,
+    )  # fmt: skip
+    data = train_lib.RunData(config, tf.distribute.get_strategy(), str(tmp_path))
+    assert not data.splits.train["attribute_mask"].any() and not data.splits.validation["attribute_mask"].any()
+    assert data.splits.test["attribute_mask"].all(), "the test split keeps them, for the attribute analysis"

@@ -47,24 +47,33 @@ class ReconstructionHead(keras.layers.Layer):
         # Sub-layers take this layer's dtype policy, which Keras does not pass down.
         self.project = keras.layers.Dense(8 * 8 * 128, name="project", dtype=self.dtype_policy)
         self.reshape = keras.layers.Reshape((8, 8, 128), dtype=self.dtype_policy)
-        self.deconvs, self.norms = [], []
+        # One attribute per sub-layer, not a list: tf.train.Checkpoint does not track Keras
+        # layers held in a Python list, so model-only checkpoints (the best epoch, export,
+        # warm start) would miss them.
+        self.num_deconvs = len(channels)
         for i, filters in enumerate(channels):
             last = i == len(channels) - 1
-            self.deconvs.append(
-                keras.layers.Conv2DTranspose(
-                    filters,
-                    4,
-                    strides=2,
-                    padding="same",
-                    activation="sigmoid" if last else None,
-                    name=f"deconv{i}",
-                    dtype=self.dtype_policy,
-                )
-            )
+            setattr(self, f"deconv{i}", keras.layers.Conv2DTranspose(
+                filters,
+                4,
+                strides=2,
+                padding="same",
+                activation="sigmoid" if last else None,
+                name=f"deconv{i}",
+                dtype=self.dtype_policy,
+            ))  # fmt: skip
             if not last:
-                self.norms.append(
-                    keras.layers.BatchNormalization(synchronized=True, name=f"bn{i}", dtype=self.dtype_policy)
-                )
+                setattr(self, f"bn{i}", keras.layers.BatchNormalization(
+                    synchronized=True, name=f"bn{i}", dtype=self.dtype_policy
+                ))  # fmt: skip
+
+    @property
+    def deconvs(self):
+        return [getattr(self, f"deconv{i}") for i in range(self.num_deconvs)]
+
+    @property
+    def norms(self):
+        return [getattr(self, f"bn{i}") for i in range(self.num_deconvs - 1)]
 
     def build(self, input_shape):
         self.project.build(input_shape)

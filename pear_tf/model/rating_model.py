@@ -9,6 +9,9 @@ across workers, and applies one Adam to the backbone and another to the rest.
 import keras
 import tensorflow as tf
 
+# What fine-tuning trains (--trainable): everything, or the parts after the backbone.
+TRAINABLE = ("all", "latents_and_heads", "heads")
+
 
 class RatingModel(keras.Model):
     """Base class: two optimizers, the shared train/test step and loss trackers.
@@ -32,6 +35,19 @@ class RatingModel(keras.Model):
         """Creates the optimizers' slots now, so a checkpoint can restore them before step 1."""
         self.backbone_optimizer.build(self.backbone_variables())
         self.optimizer.build(self.head_variables())
+
+    def set_trainable(self, trainable):
+        """Freezes the backbone (``latents_and_heads``) or the backbone and the latents (``heads``).
+
+        Call before compile: the optimizers take the trainable variables left. A frozen
+        backbone also keeps its BatchNorm statistics (Keras runs frozen BatchNorm in
+        inference mode), as fine-tuning on a few hundred photos wants.
+        """
+        if trainable not in TRAINABLE:
+            raise ValueError(f"--trainable={trainable!r} is not one of {TRAINABLE}.")
+        self.backbone.trainable = trainable == "all"
+        if getattr(self, "latents", None) is not None:  # the baselines have none
+            self.latents.trainable = trainable != "heads"
 
     def backbone_variables(self):
         """Variables trained at the backbone's learning rate."""
@@ -69,8 +85,11 @@ class RatingModel(keras.Model):
         backbone_vars = self.backbone_variables()
         head_vars = self.head_variables()
         grads = tape.gradient(loss, backbone_vars + head_vars)
-        self.backbone_optimizer.apply(grads[: len(backbone_vars)], backbone_vars)
-        if head_vars:  # the prior network trains as one "backbone"
+        # Either side may be empty: the prior network trains as one "backbone"; a frozen
+        # backbone (--trainable) leaves only heads.
+        if backbone_vars:
+            self.backbone_optimizer.apply(grads[: len(backbone_vars)], backbone_vars)
+        if head_vars:
             self.optimizer.apply(grads[len(backbone_vars) :], head_vars)
         return {name: tf.nn.compute_average_loss(terms[name]) for name in self.LOSS_TERMS}
 

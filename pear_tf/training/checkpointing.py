@@ -66,3 +66,49 @@ class RunCheckpoint:
         epoch, position = divmod(step, steps_per_epoch)
         logging.info("Resumed from %s (step %d).", latest, step)
         return f"Resumed from step {step} (epoch {epoch + 1}, batch {position} of {steps_per_epoch}; {latest})"
+
+
+class BestCheckpoint:
+    """The epoch with the best validation SRCC: its weights, and whether patience has run out.
+
+    ``<work_dir>/best/`` holds the model's weights at that epoch and ``best.json`` the
+    record (epoch, step, val_srcc, epochs since), so a resumed run keeps counting.
+
+    Args:
+      model: the model being trained.
+      work_dir: where this worker writes (the run folder on the chief).
+      patience: epochs without improvement before training stops (0: never stop).
+    """
+
+    def __init__(self, model, work_dir, patience=0):
+        self.patience = patience
+        self.path = os.path.join(work_dir, "best.json")
+        self.manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), os.path.join(work_dir, "best"), 1)
+        self.record = {"epoch": None, "step": None, "val_srcc": None, "epochs_since": 0}
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.record = json.load(f)
+
+    @property
+    def exhausted(self):
+        """True when patience has run out (a resumed run then trains no further)."""
+        return bool(self.patience) and self.record["epochs_since"] >= self.patience
+
+    def update(self, epoch, step, val_srcc):
+        """Records an epoch's validation SRCC (saving the weights if best); returns ``exhausted``."""
+        best = self.record["val_srcc"]
+        if best is None or (val_srcc == val_srcc and val_srcc > best):  # NaN never improves
+            self.manager.save(checkpoint_number=step)
+            self.record = {"epoch": epoch + 1, "step": step, "val_srcc": val_srcc, "epochs_since": 0}
+        else:
+            self.record["epochs_since"] += 1
+        with open(self.path, "w") as f:
+            json.dump(self.record, f, indent=2)
+        return self.exhausted
+
+    def restore(self):
+        """Loads the best epoch's weights into the model; returns the record, or None if none was saved."""
+        if self.manager.latest_checkpoint is None:
+            return None
+        self.manager.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        return self.record

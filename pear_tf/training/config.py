@@ -11,7 +11,11 @@ class TrainConfig:
     """Everything a training run needs. Defaults are the paper's (DESIGN.md §2).
 
     ``model.bin_values`` is replaced by the data set's scale; ``model.objective``
-    picks PEAR or a baseline (the ``--loss`` flag).
+    picks PEAR or a baseline (the ``--loss`` flag). ``init_from`` warm-starts from a
+    run folder or a SavedModel (training.warm_start); ``trainable`` is one of
+    model.rating_model.TRAINABLE; ``early_stopping_patience`` epochs without a better
+    validation SRCC end the run (0: never); ``export_checkpoint`` is "best" (the epoch
+    with the best validation SRCC is tested and exported) or "last".
     """
 
     model: ModelConfig = ModelConfig()
@@ -34,6 +38,11 @@ class TrainConfig:
     jit_compile: bool = False
     seed: int = 0
     verbose: str | int = "auto"
+    # Fine-tuning: start from a trained model, train part of it, keep the best epoch.
+    init_from: str | None = None
+    trainable: str = "all"
+    early_stopping_patience: int = 0
+    export_checkpoint: str = "best"
 
 
 @dataclasses.dataclass(frozen=True)

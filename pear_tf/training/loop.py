@@ -23,6 +23,10 @@ import tensorflow as tf
 from absl import logging
 
 
+# A key on_epoch_end may return (True) to end training after this epoch (early stopping).
+STOP_TRAINING = "stop_training"
+
+
 class NonFiniteLoss(RuntimeError):
     """A loss term became NaN or Inf; the run stopped without saving."""
 
@@ -113,7 +117,8 @@ def run(model, strategy, epoch_dataset, config, step, manager, history, on_epoch
       manager: the CheckpointManager to save through (every worker saves; the chief's
         goes to the run folder).
       history: a checkpointing.HistoryLog.
-      on_epoch_end: f(epoch, logs) → extra logs (validation), called after each epoch.
+      on_epoch_end: f(epoch, logs) → extra logs (validation), called after each epoch; with
+        ``STOP_TRAINING: True`` among them, training ends after this epoch.
       on_step_end: f(step, values), called after each step with that batch's loss terms.
 
     Returns:
@@ -133,41 +138,60 @@ def run(model, strategy, epoch_dataset, config, step, manager, history, on_epoch
             dataset = strategy.distribute_datasets_from_function(
                 lambda context, e=epoch, p=position: epoch_dataset(e, p, context)
             )
-            iterator = iter(dataset)
             if config.verbose:
                 print(f"Epoch {epoch + 1}/{config.epochs}")
-            # Not stateful: the bar shows each term's mean over the epoch so far.
-            progbar = keras.utils.Progbar(spe, verbose=config.verbose)
-            totals = dict.fromkeys(order, 0.0)
-            for count in range(1, spe - position + 1):
-                logs, stops = train_function(iterator, tf.constant(int(sigterm.raised), tf.int32))
-                values = {name: float(value) for name, value in logs.items()}
-                bad = first_non_finite(values, order)
-                if bad is not None:
-                    last = manager.latest_checkpoint or "none (no checkpoint was saved)"
-                    raise NonFiniteLoss(
-                        f"The loss term '{bad}' is {values[bad]} at step {int(step) + 1} (epoch {epoch + 1}, "
-                        f"batch {position + count}): training stopped. The last good checkpoint is {last}."
-                    )
-                step.assign_add(1)
-                totals = {name: totals[name] + values[name] for name in order}
-                history.append({"step": int(step), "epoch": epoch + 1, **values})
-                if on_step_end is not None:
-                    on_step_end(int(step), values)
-                progbar.update(position + count, [(name, values[name]) for name in order])
-                if int(stops) > 0:
-                    manager.save(checkpoint_number=int(step))
-                    raise Preempted(f"SIGTERM: saved the checkpoint of step {int(step)}; rerun the command to resume.")
-                at_epoch_end = count == spe - position
-                if at_epoch_end or (config.checkpoint_every_steps and int(step) % config.checkpoint_every_steps == 0):
-                    manager.save(checkpoint_number=int(step))
-            # The epoch's means over the batches this process trained (after a resume: since it).
-            trained = spe - position
-            logs = {name: totals[name] / trained for name in order}
+            epoch_run = _Epoch(train_function, iter(dataset), order, step, manager, history, config)
+            logs = epoch_run.train(epoch, position, sigterm, on_step_end)
             if on_epoch_end is not None:
                 logs.update(on_epoch_end(epoch, logs) or {})
+            stop = logs.pop(STOP_TRAINING, False)
             if config.verbose:  # the epoch's means and validation figures, one line
                 print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, float)))
             for key, value in logs.items():
                 epoch_logs.setdefault(key, []).append(value)
+            if stop:
+                print(f"Early stopping after epoch {epoch + 1}.")
+                break
     return epoch_logs
+
+
+class _Epoch:
+    """The steps of one epoch (from ``position``, after a resume) with their checks and saves."""
+
+    def __init__(self, train_function, iterator, order, step, manager, history, config):
+        self.train_function, self.iterator, self.order = train_function, iterator, order
+        self.step, self.manager, self.history, self.config = step, manager, history, config
+
+    def train(self, epoch, position, sigterm, on_step_end):
+        """Returns the epoch's mean loss terms over the batches trained here."""
+        spe = self.config.steps_per_epoch
+        # Not stateful: the bar shows each term's mean over the epoch so far.
+        progbar = keras.utils.Progbar(spe, verbose=self.config.verbose)
+        totals = dict.fromkeys(self.order, 0.0)
+        for count in range(1, spe - position + 1):
+            logs, stops = self.train_function(self.iterator, tf.constant(int(sigterm.raised), tf.int32))
+            values = {name: float(value) for name, value in logs.items()}
+            self._check_finite(values, epoch, position + count)
+            self.step.assign_add(1)
+            step = int(self.step)
+            totals = {name: totals[name] + values[name] for name in self.order}
+            self.history.append({"step": step, "epoch": epoch + 1, **values})
+            if on_step_end is not None:
+                on_step_end(step, values)
+            progbar.update(position + count, [(name, values[name]) for name in self.order])
+            if int(stops) > 0:
+                self.manager.save(checkpoint_number=step)
+                raise Preempted(f"SIGTERM: saved the checkpoint of step {step}; rerun the command to resume.")
+            every = self.config.checkpoint_every_steps
+            if count == spe - position or (every and step % every == 0):
+                self.manager.save(checkpoint_number=step)
+        return {name: totals[name] / (spe - position) for name in self.order}
+
+    def _check_finite(self, values, epoch, batch):
+        bad = first_non_finite(values, self.order)
+        if bad is not None:
+            last = self.manager.latest_checkpoint or "none (no checkpoint was saved)"
+            raise NonFiniteLoss(
+                f"The loss term '{bad}' is {values[bad]} at step {int(self.step) + 1} (epoch {epoch + 1}, "
+                f"batch {batch}): training stopped. The last good checkpoint is {last}."
+            )

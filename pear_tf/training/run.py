@@ -22,8 +22,8 @@ from pear_tf.evaluation import analysis
 from pear_tf.evaluation.scoring import evaluate_model
 from pear_tf.exporting import saved_model
 from pear_tf.model import build_rating_model
-from pear_tf.training import distribution, loop, prior
-from pear_tf.training.checkpointing import RunCheckpoint
+from pear_tf.training import distribution, loop, prior, warm_start
+from pear_tf.training.checkpointing import BestCheckpoint, RunCheckpoint
 from pear_tf.training.summaries import RunSummaries
 from pear_tf.training.validation import Validator
 
@@ -54,8 +54,13 @@ def train_and_evaluate(config):
         resumed = checkpoint.restore_latest(data.steps_per_epoch)
         if resumed:
             print(resumed)
+        elif config.init_from:
+            report_warm_start(warm_start.warm_start(model, config.init_from), config.init_from)
+        best = BestCheckpoint(model, worker.work_dir, config.early_stopping_patience)
         summaries = RunSummaries(data.log_dir, worker.work_dir, data.sample_images()) if worker.chief else None
-        history = train(config, model, strategy, data, checkpoint, summaries)
+        history = train(config, model, strategy, data, checkpoint, best, summaries)
+        if config.export_checkpoint == "best":
+            restore_best(best)
         digest = weights_digest(model)
         print(f"Trained {int(checkpoint.step)} steps; weights digest {digest}")
         metrics = test(config, model, data, summaries, int(checkpoint.step)) if worker.chief else {}
@@ -112,6 +117,7 @@ def build_model(config, model_config, strategy, prior_network=None):
             seed=config.seed,
         )
         model.build_all()
+        model.set_trainable(config.trainable)
         model.compile(
             keras.optimizers.Adam(config.backbone_lr), keras.optimizers.Adam(config.head_lr), jit_compile=False
         )
@@ -119,17 +125,23 @@ def build_model(config, model_config, strategy, prior_network=None):
     return model
 
 
-def train(config, model, strategy, data, checkpoint, summaries):
-    """The loop with validation and summaries on the chief; returns the per-epoch logs."""
-    validator = Validator(model, data.validation, data.splits.scale) if summaries else None
+def train(config, model, strategy, data, checkpoint, best, summaries):
+    """The loop with validation after every epoch; returns the per-epoch logs.
+
+    Every worker validates (the whole split), so all of them take the same early-stopping
+    decision and save the best epoch together; summaries are the chief's alone.
+    """
+    if best.exhausted:
+        print(f"Early stopping was reached before (best epoch {best.record['epoch']}): no further training.")
+        return {}
+    validator = Validator(model, data.validation, data.splits.scale)
 
     def on_epoch_end(epoch, logs):
         data.skip_log.write(data.skipped_file)
-        if validator is None:
-            return {}
         figures = validator.run()
-        summaries.epoch(int(checkpoint.step), model, logs, figures, validator.predictions)
-        return figures
+        if summaries is not None:
+            summaries.epoch(int(checkpoint.step), model, logs, figures, validator.predictions)
+        return {**figures, loop.STOP_TRAINING: best.update(epoch, int(checkpoint.step), figures["val_srcc"])}
 
     loop_config = loop.LoopConfig(
         epochs=config.epochs,
@@ -162,7 +174,8 @@ def export(config, model, metrics, worker, step):
     """The next SavedModel version in ``config.export_dir`` (the chief's; None elsewhere or without one)."""
     if not config.export_dir:
         return None
-    extra = {"metrics": metrics_lib.json_safe(metrics), "train_config": describe(config), "steps_trained": step}
+    extra = {"metrics": metrics_lib.json_safe(metrics), "train_config": describe(config), "steps_trained": step,
+             "exported_checkpoint": config.export_checkpoint}  # fmt: skip
     metadata = saved_model.export_metadata(model, config.data.dataset, extra)
     # Every worker exports (saving reads distributed variables collectively); the chief's is kept.
     export_dir = config.export_dir if worker.chief else os.path.join(worker.work_dir, "export")
@@ -199,6 +212,21 @@ def analyse(predictions, splits, model_dir, log_dir):
     return out
 
 
+def report_warm_start(report, init_from):
+    """Says what --init_from loaded and what starts fresh (a data set with other bins: the head)."""
+    print(f"Warm start from {init_from}: loaded {', '.join(report['copied']) or 'nothing'}.")
+    for part, reason in report["fresh"]:
+        print(f"  {part} starts fresh: {reason}.")
+
+
+def restore_best(best):
+    """Loads the best validation epoch's weights for the test split and the export."""
+    record = best.restore()
+    if record is not None:
+        print(f"Best epoch {record['epoch']} (step {record['step']}, validation SRCC {record['val_srcc']:.4f}): "
+              "tested and exported.")  # fmt: skip
+
+
 def weights_digest(model):
     """SHA-256 of every weight: equal on every worker of a synchronous run."""
     digest = hashlib.sha256()
@@ -222,6 +250,8 @@ def hparams(config):
         "head_lr": config.head_lr,
         "prior": bool(config.prior_checkpoint),
         "attribute_supervision": config.attribute_supervision,
+        "init_from": config.init_from or "",
+        "trainable": config.trainable,
     }
 
 
