@@ -1,9 +1,10 @@
 """Reading image files for training without ever crashing or losing track of a bad one.
 
-``decode_checked`` decides whether encoded bytes can be used at all; the training
-pipeline (which skips and lists bad files) and the server (which answers 400) share it:
-empty data, a header declaring more than ``max_pixels`` (a decompression bomb, refused
-before any pixel is decoded), and anything TensorFlow's decoder (the SavedModel's) rejects.
+``decode_checked`` decides whether encoded bytes can be used at all: empty data, a header
+declaring more than ``max_pixels`` (a decompression bomb, refused before any pixel is
+decoded), and anything TensorFlow's decoder (the SavedModel's) rejects. The training
+pipeline uses it and skips and lists bad files; the server checks only the header
+(pear_tf/serving/image_header.py) and lets the model decode.
 
 Files are decoded with TensorFlow's own decoder (the SavedModel's), so a photo means the
 same pixels in training and serving. A file that cannot be used (missing, empty,
@@ -24,7 +25,7 @@ from PIL import Image
 from pear_tf.errors import op_error_summary
 
 # Data-set files: PIL's own decompression-bomb limit; larger images are refused before decoding.
-# (The server has its own, lower REQUEST_MAX_PIXELS.)
+# (The server has its own, lower limit: REQUEST_MAX_PIXELS in pear_tf/serving/core.py.)
 DATASET_MAX_PIXELS = 89_478_485
 
 

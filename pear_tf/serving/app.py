@@ -1,46 +1,36 @@
-"""The aiohttp application: TF Serving's REST API over one model base folder.
+"""The aiohttp application: TF Serving's REST API over the served models, plus a page and metrics.
 
-    GET  /v1/models/<name>[/versions/<v>]            model status
-    GET  /v1/models/<name>[/versions/<v>]/metadata   signature definitions and the pear metadata
-    POST /v1/models/<name>[/versions/<v>]:predict    {"instances": ...} or {"inputs": ...}
+    GET  /                                                        the page (pear_tf/serving/static/page.html)
+    GET  /monitoring/prometheus/metrics                           Prometheus metrics
+    GET  /v1/models/<name>[/versions/<v>|/labels/<l>]             model status
+    GET  /v1/models/<name>[/versions/<v>|/labels/<l>]/metadata    signature definitions and the pear metadata
+    POST /v1/models/<name>[/versions/<v>|/labels/<l>]:predict     {"instances": ...} or {"inputs": ...}
 
-Every error is ``{"error": "..."}`` with a 4xx (or 5xx for a fault of the server's own),
-and the server keeps answering.
+Every error is ``{"error": "..."}`` with a 4xx (or 5xx: 503 with Retry-After when the
+queue is full), and the server keeps answering.
 """
 
-import asyncio
 import json
 import re
 
 import numpy as np
-import tensorflow as tf
 from absl import logging
 from aiohttp import web
 
-from pear_tf.inference.metadata import demo_warning
-from pear_tf.serving import rest
-from pear_tf.serving.batcher import Batcher
-from pear_tf.serving.registry import ModelRegistry
+from pear_tf.serving import page, rest
+from pear_tf.serving.core import RequestRecord
+from pear_tf.serving.errors import ServingError
 
-POLLER = web.AppKey("poller", asyncio.Task)
-REGISTRY = web.AppKey("registry", ModelRegistry)
-PATH = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?P<rest>/metadata|:predict)?$")
-
-
-class ServingConfig:
-    """Server settings; see pear_tf.serve for the flags."""
-
-    def __init__(self, max_batch_size=32, batch_timeout_ms=2.0, poll_seconds=2.0, max_pixels=rest.REQUEST_MAX_PIXELS,
-                 max_request_bytes=32 * 2**20):  # fmt: skip
-        self.max_batch_size = max_batch_size
-        self.batch_timeout_ms = batch_timeout_ms
-        self.poll_seconds = poll_seconds
-        self.max_pixels = max_pixels
-        self.max_request_bytes = max_request_bytes
+SERVER = web.AppKey("server", object)
+PATH = re.compile(
+    r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?(?P<rest>/metadata|:predict)?$"
+)
+RETRY_AFTER_SECONDS = "1"
 
 
-def _error(message, status):
-    return web.json_response({"error": message}, status=status)
+def _error(error):
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if error.http_status == 503 else None
+    return web.json_response({"error": str(error)}, status=error.http_status, headers=headers)
 
 
 @web.middleware
@@ -48,128 +38,107 @@ async def json_errors(request, handler):
     """Answers every failure as {"error": ...}: the server never dies on a request."""
     try:
         return await handler(request)
-    except rest.BadRequest as e:
-        return _error(str(e), e.status)
+    except ServingError as e:
+        return _error(e)
     except web.HTTPException as e:
         if e.status < 400:
             raise
-        return _error(e.reason if e.text is None or e.text.startswith(str(e.status)) else e.text, e.status)
+        text = e.reason if e.text is None or e.text.startswith(str(e.status)) else e.text
+        return web.json_response({"error": text}, status=e.status)
     except Exception as e:  # noqa: BLE001
         logging.exception("Internal error on %s", request.path)
-        return _error(f"internal error: {type(e).__name__}: {e}", 500)
+        return web.json_response({"error": f"internal error: {type(e).__name__}: {e}"}, status=500)
 
 
-class Server:
-    """Holds the registry, the batchers and the routes."""
+class RestApi:
+    """The REST routes over a ModelServer."""
 
-    def __init__(self, registry, config):
-        self.registry = registry
-        self.config = config
-        self.batchers = {}
+    def __init__(self, server):
+        self.server = server
 
-    def _model(self, name, version):
-        if name != self.registry.name:
-            raise rest.BadRequest(f"Servable not found for request: model {name!r} is not served here.", 404)
-        if version is not None and not version.isdigit():
-            raise rest.BadRequest(f"Invalid version {version!r}: versions are integers.", 400)
-        model = self.registry.get(None if version is None else int(version))
-        if model is None:
-            which = "any version" if version is None else f"version {version}"
-            raise rest.BadRequest(f"Servable not found for request: {name} {which}.", 404)
-        return model
+    async def models(self, request):
+        record = RequestRecord(self.server.metrics, "rest")
+        try:
+            response = await self._models(request, record)
+        except ServingError as e:
+            record.finish(e.code)
+            raise
+        except web.HTTPException as e:  # aiohttp's own refusals: 413 (body too large) and the like
+            code = "INVALID_ARGUMENT" if e.status < 500 else "INTERNAL"
+            record.finish("RESOURCE_EXHAUSTED" if e.status == 413 else code)
+            raise
+        except Exception:
+            record.finish("INTERNAL")
+            raise
+        record.finish("OK")
+        return response
 
-    async def route(self, request):
+    async def _models(self, request, record):
         match = PATH.match(request.path)
         if match is None:
-            raise rest.BadRequest(f"Unknown path {request.path!r}; see /v1/models/<name>[:predict|/metadata].", 404)
-        name, version, action = match.group("name"), match.group("version"), match.group("rest")
-        model = self._model(name, version)
+            raise ServingError(
+                f"Unknown path {request.path!r}; see /v1/models/<name>[:predict|/metadata].", "NOT_FOUND"
+            )
+        name, version, label, action = (match.group(k) for k in ("name", "version", "label", "rest"))
+        if version is not None and not version.isdigit():
+            raise ServingError(f"Invalid version {version!r}: versions are integers.")
+        version = None if version is None else int(version)
+        record.model = name
         if action == ":predict":
             if request.method != "POST":
-                raise rest.BadRequest(":predict takes POST.", 405)
-            return await self.predict(request, model)
+                raise ServingError(":predict takes POST.", http_status=405)
+            model = self.server.registry.get(name, version, label)
+            record.version = model.version
+            return await self.predict(request, model, record)
         if request.method != "GET":
-            raise rest.BadRequest(f"{request.path} takes GET.", 405)
+            raise ServingError(f"{request.path} takes GET.", http_status=405)
         if action == "/metadata":
+            model = self.server.registry.get(name, version, label)
+            record.version = model.version
             return web.json_response(
                 {
                     "model_spec": {"name": name, "signature_name": "", "version": str(model.version)},
-                    "metadata": {**rest.signature_metadata(model.signatures), "pear_tf": model.metadata},
+                    "metadata": {**rest.signature_metadata(model.signature_defs), "pear_tf": model.metadata},
                 }
             )
-        versions = [model.version] if version is not None else self.registry.versions()
-        status = {"error_code": "OK", "error_message": ""}
+        ok = {"error_code": "OK", "error_message": ""}
+        states = self.server.status(name, version, label)
         return web.json_response(
-            {"model_version_status": [{"version": str(v), "state": "AVAILABLE", "status": status} for v in versions]}
+            {"model_version_status": [{"version": str(v), "state": s, "status": ok} for v, s in states]}
         )
 
-    async def predict(self, request, model):
+    async def predict(self, request, model, record):
         try:
             body = json.loads(await request.read())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise rest.BadRequest(f"Malformed JSON: {e}.") from None
+            raise ServingError(f"Malformed JSON: {e}.") from None
         signature, values, columnar = rest.parse_body(body)
+        record.signature = signature
         if signature == "serving_default":
-            inputs = [rest.image_bytes(v, i, self.config.max_pixels) for i, v in enumerate(values)]
+            images = [rest.image_bytes(v, i) for i, v in enumerate(values)]
+            for i, data in enumerate(images):
+                self.server.check_image(data, i)
+            inputs = np.array(images, dtype=object)
         else:
-            size = model.metadata["model_config"]["image_size"]
-            inputs = [rest.image_tensor(v, i, size) for i, v in enumerate(values)]
-        outputs = await self._batcher(model, signature).submit(
-            np.array(inputs, dtype=object if signature == "serving_default" else np.float32)
-        )
+            inputs = rest.image_tensors(values)
+            self.server.check_tensor(model, inputs)
+        outputs = await self.server.predict(model, signature, inputs)
         return web.json_response(rest.format_outputs(outputs, columnar))
 
-    def _batcher(self, model, signature):
-        key = (model.version, signature)
-        if key not in self.batchers:
-            function = model.signatures[signature]
-            argument = rest.SIGNATURE_INPUTS[signature]
+    async def metrics(self, request):
+        body, content_type = self.server.metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
-            def call(batch):
-                tensor = tf.constant(list(batch), tf.string) if batch.dtype == object else tf.constant(batch)
-                return {k: v.numpy() for k, v in function(**{argument: tensor}).items()}
-
-            self.batchers[key] = Batcher(call, self.config.max_batch_size, self.config.batch_timeout_ms / 1000)
-        return self.batchers[key]
-
-    async def poll(self):
-        """Picks up new versions without a restart."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self.config.poll_seconds)
-            await loop.run_in_executor(None, self.registry.refresh)
-            for key in [k for k in self.batchers if k[0] not in self.registry.versions()]:
-                self.batchers.pop(key).close()
+    async def page(self, request):
+        return web.Response(text=page.render(sorted(self.server.registry.specs)), content_type="text/html")
 
 
-def make_app(name, base_path, config=None):
-    """Builds the aiohttp app serving ``base_path`` as model ``name``; loads its versions first."""
-    config = config or ServingConfig()
-    registry = ModelRegistry(name, base_path)
-    if not registry.refresh():
-        raise FileNotFoundError(f"No loadable SavedModel version under {base_path!r} (<base>/<number>/saved_model.pb).")
-    server = Server(registry, config)
-    app = web.Application(middlewares=[json_errors], client_max_size=config.max_request_bytes)
-    app[REGISTRY] = registry
-    app.router.add_route("*", "/{tail:.*}", server.route)
-
-    async def start_polling(app):
-        app[POLLER] = asyncio.get_running_loop().create_task(server.poll())
-
-    async def stop_polling(app):
-        app[POLLER].cancel()
-
-    app.on_startup.append(start_polling)
-    app.on_cleanup.append(stop_polling)
+def make_app(server):
+    """The aiohttp app over a ModelServer (its version poller runs with the app)."""
+    api = RestApi(server)
+    app = web.Application(middlewares=[json_errors], client_max_size=server.config.max_request_bytes)
+    app[SERVER] = server
+    app.router.add_get("/", api.page)
+    app.router.add_get("/monitoring/prometheus/metrics", api.metrics)
+    app.router.add_route("*", "/{tail:.*}", api.models)
     return app
-
-
-def serve(name, base_path, config, host="127.0.0.1", port=8501):
-    """Serves ``base_path`` as model ``name`` until interrupted."""
-    application = make_app(name, base_path, config)
-    model = application[REGISTRY].get()
-    warning = demo_warning(model.metadata)
-    if warning:
-        print(warning)
-    print(f"Serving {name} from {base_path} at http://{host}:{port}/v1/models/{name}")
-    web.run_app(application, host=host, port=port, print=None)

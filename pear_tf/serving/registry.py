@@ -1,6 +1,9 @@
-"""The SavedModel versions a server holds: the highest is served, new ones are picked up live.
+"""The models a server holds, and their versions, following the files on disk.
 
-Loading needs only TensorFlow and the export's metadata asset; nothing from training.
+``refresh()`` loads the versions each model's policy selects that appeared (a version
+folder appears atomically, see exporting.saved_model) and unloads those that disappeared
+or that the policy no longer selects. Loading needs only TensorFlow and the export's
+metadata asset; nothing from training.
 """
 
 import os
@@ -8,62 +11,87 @@ import threading
 
 import tensorflow as tf
 from absl import logging
+from tensorflow.core.protobuf import saved_model_pb2
 
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.versions import list_versions
+from pear_tf.serving.errors import ServingError
 
 
 class LoadedModel:
-    """One loaded version: its signatures and the metadata asset."""
+    """One loaded version: its signatures, their SignatureDef protos and the metadata asset."""
 
-    def __init__(self, path, version):
+    def __init__(self, name, path, version):
+        self.name = name
         self.path = path
         self.version = version
         self.saved_model = tf.saved_model.load(path)
         self.signatures = dict(self.saved_model.signatures)
         self.metadata = read_metadata(path)
+        proto = saved_model_pb2.SavedModel()
+        with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+            proto.ParseFromString(f.read())
+        # What TF Serving's GetModelMetadata returns: the serving meta graph's signature_def map.
+        self.signature_defs = dict(proto.meta_graphs[0].signature_def)
 
 
 class ModelRegistry:
-    """Versions of one model base folder (``<base>/<version>/``).
+    """Models by name (ModelSpecs), each with its loaded versions."""
 
-    ``refresh()`` loads versions that appeared (a version folder appears atomically,
-    see exporting.saved_model) and keeps up to ``keep`` of the highest ones loaded.
-    """
-
-    def __init__(self, name, base_path, keep=2):
-        self.name = name
-        self.base_path = base_path
-        self.keep = keep
+    def __init__(self, specs):
+        self.specs = {spec.name: spec for spec in specs}
         self._lock = threading.Lock()
-        self._loaded = {}
+        self._loaded = {spec.name: {} for spec in specs}
 
     def refresh(self):
-        """Loads new versions; returns the versions now served. Load errors are logged, not raised."""
-        available = list_versions(self.base_path)[-self.keep :]
-        for version in available:
-            if version in self._loaded:
-                continue
-            try:
-                model = LoadedModel(os.path.join(self.base_path, str(version)), version)
-            except Exception as e:  # noqa: BLE001 - a broken export must not take the server down
-                logging.error("Could not load %s version %d: %s", self.name, version, e)
-                continue
+        """Loads and unloads versions to follow the disk; returns {name: served versions}.
+
+        Load errors are logged, not raised: a broken export must not take the server down.
+        """
+        for name, spec in self.specs.items():
+            wanted = spec.select(list_versions(spec.base_path))
+            for version in wanted:
+                if version in self._loaded[name]:
+                    continue
+                try:
+                    model = LoadedModel(name, os.path.join(spec.base_path, str(version)), version)
+                except Exception as e:  # noqa: BLE001
+                    logging.error("Could not load %s version %d: %s", name, version, e)
+                    continue
+                with self._lock:
+                    self._loaded[name][version] = model
+                logging.info("Serving %s version %d.", name, version)
             with self._lock:
-                self._loaded[version] = model
-            logging.info("Serving %s version %d.", self.name, version)
-        with self._lock:
-            for version in [v for v in self._loaded if v not in available]:
-                del self._loaded[version]
-            return sorted(self._loaded)
+                for version in [v for v in self._loaded[name] if v not in wanted]:
+                    del self._loaded[name][version]
+                    logging.info("Unloaded %s version %d.", name, version)
+        return {name: self.versions(name) for name in self.specs}
 
-    def get(self, version=None):
-        """The model at ``version`` (default: the highest loaded), or None."""
+    def versions(self, name):
+        """Loaded versions of ``name``, ascending."""
         with self._lock:
-            if not self._loaded:
-                return None
-            return self._loaded.get(max(self._loaded) if version is None else version)
+            return sorted(self._loaded.get(name, {}))
 
-    def versions(self):
+    def get(self, name, version=None, label=None):
+        """The model ``name`` at ``version`` or ``label`` (default: its highest loaded version).
+
+        Raises:
+          ServingError: NOT_FOUND for an unknown model, version or label.
+        """
+        if name not in self.specs:
+            raise ServingError(f"Servable not found for request: model {name!r} is not served here.", "NOT_FOUND")
+        if label is not None:
+            labels = dict(self.specs[name].labels)
+            if label not in labels:
+                raise ServingError(
+                    f"Unrecognized servable version label {label!r} of model {name!r}; labels: {sorted(labels)}.",
+                    "NOT_FOUND",
+                )
+            version = labels[label]
         with self._lock:
-            return sorted(self._loaded)
+            loaded = self._loaded[name]
+            model = loaded.get(max(loaded) if version is None and loaded else version)
+        if model is None:
+            which = f"Latest({name})" if version is None else f"Specific({name}, {version})"
+            raise ServingError(f"Servable not found for request: {which}.", "NOT_FOUND")
+        return model

@@ -1,0 +1,83 @@
+"""Starting and stopping the server: REST (aiohttp) and gRPC (grpc.aio) on one event loop,
+over one ModelServer, so both APIs share the models, the batchers and the metrics.
+"""
+
+import asyncio
+
+from aiohttp import web
+
+from pear_tf.inference.metadata import demo_warning
+from pear_tf.serving.app import make_app
+from pear_tf.serving.core import ModelServer
+from pear_tf.serving.grpc_service import make_grpc_server
+from pear_tf.serving.registry import ModelRegistry
+
+
+def build_model_server(specs, config):
+    """Loads the versions ``specs`` select; FileNotFoundError if a model has none loadable."""
+    server = ModelServer(ModelRegistry(specs), config)
+    for name, versions in server.refresh().items():
+        if not versions:
+            spec = server.registry.specs[name]
+            raise FileNotFoundError(
+                f"Model {name!r}: no loadable SavedModel version under {spec.base_path!r} for its "
+                f"{spec.policy!r} version policy (<base>/<number>/saved_model.pb)."
+            )
+    return server
+
+
+class RunningServer:
+    """REST on ``rest_port`` and gRPC on ``grpc_port`` (0: any free port; None: no gRPC)."""
+
+    def __init__(self, server, host="127.0.0.1", rest_port=8501, grpc_port=8500):
+        self.server = server
+        self.host, self.rest_port, self.grpc_port = host, rest_port, grpc_port
+        self.runner = self.grpc_server = self.poller = None
+
+    async def start(self):
+        """Binds both ports and starts the version poller; sets the bound ports."""
+        self.runner = web.AppRunner(make_app(self.server))
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.host, self.rest_port)
+        await site.start()
+        self.rest_port = self.runner.addresses[0][1]
+        if self.grpc_port is not None:
+            self.grpc_server, self.grpc_port = make_grpc_server(self.server, f"{self.host}:{self.grpc_port}")
+            await self.grpc_server.start()
+        self.poller = asyncio.get_running_loop().create_task(self.server.poll())
+
+    async def stop(self):
+        """Stops polling, then both servers (requests in flight get a second to finish)."""
+        self.poller.cancel()
+        if self.grpc_server is not None:
+            await self.grpc_server.stop(1.0)
+        await self.runner.cleanup()
+        for batcher in self.server.batchers.values():
+            batcher.close()
+
+
+def serve(specs, config, host="127.0.0.1", rest_port=8501, grpc_port=8500):
+    """Serves the models of ``specs`` until interrupted."""
+    server = build_model_server(specs, config)
+    for name in server.registry.specs:
+        warning = demo_warning(server.registry.get(name).metadata)
+        if warning:
+            print(f"{name}: {warning}")
+
+    async def run():
+        running = RunningServer(server, host, rest_port, grpc_port)
+        await running.start()
+        for name in server.registry.specs:
+            print(f"Serving {name} versions {server.registry.versions(name)} at "
+                  f"http://{host}:{running.rest_port}/v1/models/{name}")  # fmt: skip
+        grpc_at = "off" if running.grpc_port is None else f"{host}:{running.grpc_port}"
+        print(f"Page: http://{host}:{running.rest_port}/   gRPC: {grpc_at}")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await running.stop()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
