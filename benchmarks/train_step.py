@@ -29,7 +29,9 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from pear_tf import distribution, loop, train_lib  # noqa: E402
+from pear_tf.training import config as train_config  # noqa: E402
+from pear_tf.training import distribution, loop  # noqa: E402
+from pear_tf.training import run as train_lib  # noqa: E402
 from pear_tf.config import ModelConfig  # noqa: E402
 from pear_tf.model.prior import build_prior_network  # noqa: E402
 
@@ -58,7 +60,7 @@ def build(variant, strategy):
     if variant in ("pear_inline", "pear_finetune"):
         with strategy.scope():
             prior = build_prior_network(model_config)
-    config = train_lib.TrainConfig(model=model_config, finetune_prior=variant == "pear_finetune")
+    config = train_config.TrainConfig(model=model_config, finetune_prior=variant == "pear_finetune")
     model = train_lib.build_model(config, model_config, strategy, prior)
     n, size = FLAGS.batch_size, FLAGS.image_size
     batch = {

@@ -21,6 +21,20 @@ def decode_image(image_bytes):
     return image
 
 
+def resize(image, image_size):
+    """float32 [R, R, 3] in 0..255, R = resize_size(image_size): the first step of preprocess.
+
+    An image already R×R (the resized cache, the synthetic set) is not resized: at the
+    same size the resize is an exact identity, and it costs several times the crop and
+    flip. Images of unknown static shape (SavedModel, TFLite) are always resized.
+    """
+    side = resize_size(image_size)
+    image = tf.cast(image, tf.float32)
+    if image.shape[0] != side or image.shape[1] != side:
+        image = tf.image.resize(image, [side, side], antialias=True)
+    return tf.clip_by_value(image, 0.0, 255.0)
+
+
 def preprocess(image, image_size, training=False, seed=None):
     """Resizes and crops one image for the encoder.
 
@@ -34,8 +48,7 @@ def preprocess(image, image_size, training=False, seed=None):
       float32 [image_size, image_size, 3] in 0..255.
     """
     side = resize_size(image_size)
-    image = tf.image.resize(tf.cast(image, tf.float32), [side, side], antialias=True)
-    image = tf.clip_by_value(image, 0.0, 255.0)
+    image = resize(image, image_size)
     if training:
         crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
         image = tf.image.stateless_random_crop(image, [image_size, image_size, 3], crop_seed)
