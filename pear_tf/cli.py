@@ -113,6 +113,9 @@ def define_data_flags():
     )
     flags.DEFINE_string("cache_dir", None, "The resized cache's folder (--data_format=resized).")
     flags.DEFINE_string(
+        "test_workers", None, "FLICKR-AES: a CSV (header ID) of test workers kept out of training (default: the 37)."
+    )
+    flags.DEFINE_string(
         "data_service_address",
         None,
         "grpc://host:port of a tf.data service dispatcher (python -m pear_tf.data.service) that runs the "
@@ -174,6 +177,10 @@ def define_train_flags():
     )
     flags.DEFINE_boolean("jit_compile", False, "Compile the train step with XLA.")
     flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Output: 1 progress bar, 2 a line per epoch.")
+    define_fine_tuning_flags()
+
+
+def define_fine_tuning_flags():
     flags.DEFINE_string(
         "init_from",
         None,
@@ -209,6 +216,7 @@ def data_config_from_flags():
         data_format=FLAGS.data_format,
         cache_dir=FLAGS.cache_dir,
         data_service_address=FLAGS.data_service_address,
+        test_workers=FLAGS.test_workers,
     )
 
 
@@ -288,7 +296,7 @@ def _console(command):
 
 
 # Console scripts (setup.cfg): pear-train, pear-predict, ... beside python -m pear_tf.<command>.
-train, train_prior, evaluate, predict, explain, export, serve, tflite_score, table1 = (
-    _console(name)
-    for name in ("train", "train_prior", "evaluate", "predict", "explain", "export", "serve", "tflite_score", "table1")
-)
+COMMANDS = ("train", "train_prior", "evaluate", "predict", "explain", "export", "serve", "tflite_score", "table1",
+            "beam_score", "personalize", "evaluate_personal")  # fmt: skip
+(train, train_prior, evaluate, predict, explain, export, serve, tflite_score, table1, beam_score, personalize,
+ evaluate_personal) = (_console(name) for name in COMMANDS)  # fmt: skip

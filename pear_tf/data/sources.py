@@ -40,6 +40,8 @@ def load_splits(config, image_size):
     if config.dataset == "flickr_aes":
         from pear_tf.data import flickr_aes
 
-        splits, dropped, scale = flickr_aes.read_flickr_aes(config.data_dir, config.validation_fraction, config.seed)
+        splits, dropped, scale = flickr_aes.read_flickr_aes(
+            config.data_dir, config.validation_fraction, config.seed, config.test_workers
+        )
         return Splits(*splits, scale, dropped)
     raise ValueError(f"--dataset={config.dataset!r} is not one of {DATASETS}.")

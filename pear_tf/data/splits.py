@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-DATASETS = ("synthetic", "ava", "aadb", "custom")
+DATASETS = ("synthetic", "ava", "aadb", "custom", "flickr_aes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +32,8 @@ class DataConfig:
       cache_dir: where the resized cache lives (``data_format="resized"``).
       data_service_address: ``grpc://host:port`` of a tf.data service dispatcher that
         runs the preprocessing (None: in this process).
+      test_workers: FLICKR-AES only: a one-column CSV (header ``ID``) of the test workers,
+        whose images are kept out of generic training (None: the 37 published ids).
     """
 
     dataset: str = "synthetic"
@@ -45,6 +47,7 @@ class DataConfig:
     data_format: str = "files"
     cache_dir: str | None = None
     data_service_address: str | None = None
+    test_workers: str | None = None
 
 
 @dataclasses.dataclass

@@ -8,13 +8,16 @@ the set's size. The generative rule is written out in README.md.
 
     python -m pear_tf.data.synthetic --out=DIR --count=4 --image_size=64
 writes a few sample PNGs (e.g. to score with pear_tf.predict);
-    python -m pear_tf.data.synthetic --layout=ava|aadb --out=DIR --image_size=64
-writes the whole set as AVA or AADB ship, so the real readers can be run end to end.
+    python -m pear_tf.data.synthetic --layout=ava|aadb|flickr_aes --out=DIR --image_size=64
+writes the whole set as AVA, AADB or FLICKR-AES ship, so the real readers can be run end
+to end. The FLICKR-AES-like set has workers with personal tastes over the attributes
+(personal_set), for personalisation.
 """
 
 import colorsys
 import csv
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -155,6 +158,17 @@ def vote_counts(q, flavour, rng):
     return np.array([(votes == b).sum() for b in bins], np.float32)
 
 
+def _latents(rng):
+    # Attribute strengths lean to the ends, as raters' labels do.
+    values = rng.beta(0.7, 0.7, len(ATTRIBUTE_NAMES)).astype(np.float32)
+    return values, float(rng.uniform())
+
+
+def latents(index, seed=0):
+    """The attribute strengths [11] and scene value of example ``index``, without rendering it."""
+    return _latents(np.random.default_rng([seed, index]))
+
+
 def example(index, flavour="aadb", size=73, seed=0):
     """Generates example ``index`` of a synthetic set, deterministically from (seed, index).
 
@@ -164,9 +178,7 @@ def example(index, flavour="aadb", size=73, seed=0):
     """
     spec = FLAVOURS[flavour]
     rng = np.random.default_rng([seed, index])
-    # Attribute strengths lean to the ends, as raters' labels do.
-    values = rng.beta(0.7, 0.7, len(ATTRIBUTE_NAMES)).astype(np.float32)
-    scene = float(rng.uniform())
+    values, scene = _latents(rng)
     image = render(values, scene, size, rng)
     return {
         "image": image,
@@ -281,7 +293,118 @@ def write_aadb_layout(out_dir, sizes=(4800, 300, 600), size=73, seed=0):
     return out_dir
 
 
-LAYOUTS = {"ava": write_ava_layout, "aadb": write_aadb_layout}
+# The FLICKR-AES-like personal set: workers rate 1..5 by the quality weights plus a taste of
+# their own, one strong like and one strong dislike among the attributes and small
+# deviations on the rest. Generic images are rated by training workers only; each test
+# worker rates a block of images of their own, beside four training workers.
+FLICKR_SIZES = (4000, 37, 150)  # generic images, test workers, images per test worker
+FLICKR_TRAIN_WORKERS = 60
+FLICKR_RATERS = 5
+TASTE_STRENGTH = (0.8, 1.2)  # weight added to a worker's like (subtracted from the dislike)
+TASTE_SPREAD = 0.15  # standard deviation of the small deviations
+FLICKR_GAIN = 1.6  # stars per unit of utility
+FLICKR_NOISE = 0.6  # a worker's vote noise, in stars
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonalSet:
+    """Who rated what in the FLICKR-AES-like set.
+
+    Attributes:
+      indices: the example index (see ``latents``/``example``) of each image [M].
+      names: each image's file name in 40K/ [M].
+      workers: worker ids [W]; the first len(test_workers) are the test workers.
+      test_workers: the test workers' ids.
+      tastes: each worker's deviation from QUALITY_WEIGHTS [W, 11].
+      ratings: (worker position [R], image position [R], score 1..5 [R]).
+    """
+
+    indices: np.ndarray
+    names: np.ndarray
+    workers: tuple
+    test_workers: tuple
+    tastes: np.ndarray
+    ratings: tuple
+
+
+def worker_taste(rng):
+    """A worker's deviation from the crowd's weights: one like, one dislike, small noise elsewhere."""
+    taste = rng.normal(0.0, TASTE_SPREAD, len(ATTRIBUTE_NAMES))
+    like, dislike = rng.choice(len(ATTRIBUTE_NAMES), 2, replace=False)
+    taste[like] = rng.uniform(*TASTE_STRENGTH)
+    taste[dislike] = -rng.uniform(*TASTE_STRENGTH)
+    return taste
+
+
+def personal_vote(taste, values, scene, rng):
+    """One worker's 1..5 vote: their utility (crowd weights + taste) around the middle star, with noise."""
+    weights = np.array([QUALITY_WEIGHTS[name] for name in ATTRIBUTE_NAMES]) + taste
+    utility = weights @ (np.asarray(values) - 0.5) + SCENE_WEIGHT * (scene - 0.5)
+    return float(np.clip(np.rint(3.0 + FLICKR_GAIN * utility + rng.normal(0.0, FLICKR_NOISE)), 1, 5))
+
+
+def flickr_name(index):
+    """A FLICKR-AES file name, farm<f>_<server>_<photo id>_<secret>_b.jpg."""
+    return f"farm{1 + index % 9}_{100 + index % 900}_{30000000 + index}_{index * 7919 % 65536:04x}a1_b.jpg"
+
+
+def personal_set(sizes=FLICKR_SIZES, seed=0, train_workers=FLICKR_TRAIN_WORKERS):
+    """The FLICKR-AES-like set's raters and ratings, without rendering an image (see PersonalSet)."""
+    from pear_tf.data.flickr_aes import read_test_workers
+
+    generic, num_test, per_test = (int(n) for n in sizes)
+    known = read_test_workers()
+    if num_test > len(known):
+        raise ValueError(f"at most {len(known)} test workers (the shipped list); asked for {num_test}.")
+    rng = np.random.default_rng([seed, 3])
+    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+    trainers = tuple("A" + "".join(rng.choice(alphabet, 13)) for _ in range(train_workers))
+    workers = tuple(known[:num_test]) + trainers
+    tastes = np.stack([worker_taste(rng) for _ in workers])
+    total = generic + num_test * per_test
+    raters = [rng.choice(train_workers, FLICKR_RATERS, replace=False) + num_test for _ in range(total)]
+    for t in range(num_test):  # a test worker replaces one training worker on each image of their block
+        for image in range(generic + t * per_test, generic + (t + 1) * per_test):
+            raters[image][0] = t
+    who, what, votes = [], [], []
+    for image in range(total):
+        values, scene = latents(image, seed)
+        for worker in raters[image]:
+            who.append(int(worker))
+            what.append(image)
+            votes.append(personal_vote(tastes[worker], values, scene, rng))
+    names = np.array([flickr_name(i) for i in range(total)])
+    ratings = (np.array(who), np.array(what), np.array(votes, np.float32))
+    return PersonalSet(np.arange(total), names, workers, workers[:num_test], tastes, ratings)
+
+
+def write_flickr_aes_layout(out_dir, sizes=FLICKR_SIZES, size=73, seed=0):
+    """Writes the personal set as FLICKR-AES ships (40K/, the per-worker CSV, the score list).
+
+    Also writes synthetic_tastes.json (each worker's taste; not part of the real layout).
+    """
+    from pear_tf.data import flickr_aes
+
+    data = personal_set(sizes, seed)
+    os.makedirs(os.path.join(out_dir, flickr_aes.IMAGE_DIR), exist_ok=True)
+    for index, name in zip(data.indices, data.names):
+        values, scene = latents(int(index), seed)
+        image = render(values, scene, size, np.random.default_rng([seed, int(index), 7]))
+        _save_jpeg(os.path.join(out_dir, flickr_aes.IMAGE_DIR, name), image)
+    who, what, votes = data.ratings
+    with open(os.path.join(out_dir, flickr_aes.RATINGS_FILE), "w") as f:
+        f.write("worker, imagePair, score\n")  # verbatim, a space after each comma
+        f.writelines(f"{data.workers[w]}, {data.names[i]}, {int(v)}\n" for w, i, v in zip(who, what, votes))
+    means = np.bincount(what, votes) / np.bincount(what)
+    with open(os.path.join(out_dir, flickr_aes.SCORES_FILE), "w") as f:
+        f.writelines(f"{name} {mean:.6f}\n" for name, mean in zip(data.names, means))
+    tastes = {w: dict(zip(ATTRIBUTE_NAMES, np.round(t, 4).tolist())) for w, t in zip(data.workers, data.tastes)}
+    with open(os.path.join(out_dir, "synthetic_tastes.json"), "w") as f:
+        json.dump({"test_workers": list(data.test_workers), "tastes": tastes}, f, indent=1)
+    return out_dir
+
+
+LAYOUTS = {"ava": write_ava_layout, "aadb": write_aadb_layout, "flickr_aes": write_flickr_aes_layout}
 
 
 def main(argv):
@@ -291,7 +414,7 @@ def main(argv):
     cfg = flags.FLAGS
     size = resize_size(cfg.image_size)
     if cfg.layout:
-        sizes = tuple(int(n) for n in cfg.sizes)
+        sizes = tuple(int(n) for n in (cfg.personal_sizes if cfg.layout == "flickr_aes" else cfg.sizes))
         print(
             f"Wrote the synthetic set in the {cfg.layout.upper()} layout "
             f"to {LAYOUTS[cfg.layout](cfg.out, sizes, size, cfg.seed)}"
@@ -305,8 +428,12 @@ if __name__ == "__main__":
     from absl import app, flags
 
     flags.DEFINE_string("out", "samples", "Output folder.")
-    flags.DEFINE_enum("layout", None, sorted(LAYOUTS), "Write the whole set in AVA's or AADB's original layout.")
-    flags.DEFINE_list("sizes", ["4800", "300", "600"], "With --layout: train, validation, test sizes.")
+    flags.DEFINE_enum("layout", None, sorted(LAYOUTS), "Write the whole set in AVA's, AADB's or FLICKR-AES's layout.")
+    flags.DEFINE_list("sizes", ["4800", "300", "600"], "With --layout=ava|aadb: train, validation, test sizes.")
+    flags.DEFINE_list(
+        "personal_sizes", [str(n) for n in FLICKR_SIZES],
+        "With --layout=flickr_aes: generic images, test workers, images per test worker.",
+    )  # fmt: skip
     flags.DEFINE_integer("count", 4, "Without --layout: how many sample PNGs.")
     flags.DEFINE_enum("flavour", "aadb", sorted(FLAVOURS), "Without --layout: the flavour of the samples.")
     flags.DEFINE_integer("image_size", 224, "Encoder input size; images are rendered at its resize size.")

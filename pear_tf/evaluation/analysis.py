@@ -96,10 +96,17 @@ def plot_attribute_bars(attributes, score, path, title=""):
     return path
 
 
+# t-SNE is quadratic in the points: a larger split is subsampled (the picture is the same).
+TSNE_MAX_POINTS = 2000
+
+
 def plot_tsne(content, labels, path, seed=0):
-    """2-D t-SNE of the content latents, coloured by the binary label; returns the path."""
+    """2-D t-SNE of the content latents (at most TSNE_MAX_POINTS), coloured by the binary label; returns the path."""
     from sklearn.manifold import TSNE
 
+    if len(content) > TSNE_MAX_POINTS:
+        keep = np.sort(np.random.default_rng(seed).choice(len(content), TSNE_MAX_POINTS, replace=False))
+        content, labels = np.asarray(content)[keep], np.asarray(labels)[keep]
     perplexity = float(min(30, max(2, (len(content) - 1) // 3)))
     points = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(content)
     figure, axis = plt.subplots(figsize=(6, 6), constrained_layout=True)

@@ -1,0 +1,110 @@
+"""A personalised SavedModel: the generic model's signatures with the person's correction in the graph.
+
+The generic SavedModel is loaded and wrapped, not rebuilt: its scoring functions and
+variables are saved again inside a module that adds the correction, so the personalised
+model has the same signatures (serving_default, predict_images, and
+predict_images_deterministic for TFLite), the same outputs and the same metadata keys, and
+predict, evaluate, serve, Beam and TFLite read it unchanged.
+
+Outputs: ``score`` = generic + Σ tⱼ(zⱼ − mⱼ), clipped to the bins; ``distribution`` is the
+generic distribution exponentially tilted (p ∝ p·e^{λv}) so that its mean is that score;
+``score_std`` adds the correction's posterior uncertainty to the generic Monte-Carlo std;
+``attributes`` are the generic ones (what the photo shows does not depend on who looks).
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+from absl import logging
+
+from pear_tf.inference.versions import METADATA_FILE, latest_version_dir, list_versions
+
+# Newton steps of the tilt; fixed (a TFLite-friendly unrolled loop), ample for |λ| of a few.
+TILT_STEPS = 12
+
+
+def tilt(distribution, bins, target):
+    """The distribution p·e^{λv}/Z whose mean is ``target`` (per row), by Newton's method on λ."""
+    log_p = tf.math.log(tf.maximum(distribution, 1e-12))
+    lam = tf.zeros_like(target)
+    for _ in range(TILT_STEPS):
+        tilted = tf.nn.softmax(log_p + lam[:, None] * bins[None, :], axis=-1)
+        mean = tf.reduce_sum(tilted * bins, axis=-1)
+        variance = tf.reduce_sum(tilted * tf.square(bins - mean[:, None]), axis=-1)
+        lam = tf.clip_by_value(lam - (mean - target) / tf.maximum(variance, 1e-3), -30.0, 30.0)
+    return tf.nn.softmax(log_p + lam[:, None] * bins[None, :], axis=-1)
+
+
+class PersonalModule(tf.Module):
+    """The generic model's scoring functions followed by one person's correction."""
+
+    def __init__(self, generic, taste, bin_values, image_size, metadata_path):
+        super().__init__()
+        self.generic_variables = list(generic.scoring_variables)
+        self.generic_serve = generic.serve_bytes
+        self.generic_predict = generic.predict_images
+        self.generic_deterministic = generic.predict_images_deterministic
+        self.metadata = tf.saved_model.Asset(metadata_path)
+        weights, centre = tf.constant(taste.weights, tf.float32), tf.constant(taste.centre, tf.float32)
+        covariance, bins = tf.constant(taste.covariance, tf.float32), tf.constant(bin_values, tf.float32)
+
+        def adapt(outputs):
+            offset = outputs["attributes"] - centre
+            score = tf.clip_by_value(outputs["score"] + tf.linalg.matvec(offset, weights), bins[0], bins[-1])
+            variance = tf.reduce_sum(tf.linalg.matmul(offset, covariance) * offset, axis=-1)
+            return {
+                "score": score,
+                "score_std": tf.sqrt(tf.square(outputs["score_std"]) + variance),
+                "distribution": tilt(outputs["distribution"], bins, score),
+                "attributes": outputs["attributes"],
+            }
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
+        def serve_bytes(image_bytes):
+            return adapt(self.generic_serve(image_bytes))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, image_size, image_size, 3], tf.float32, name="images")])
+        def predict_images(images):
+            return adapt(self.generic_predict(images))
+
+        @tf.function(input_signature=[tf.TensorSpec([1, image_size, image_size, 3], tf.float32, name="images")])
+        def predict_images_deterministic(images):
+            return adapt(self.generic_deterministic(images))
+
+        self.serve_bytes = serve_bytes
+        self.predict_images = predict_images
+        self.predict_images_deterministic = predict_images_deterministic
+
+
+def export_personal(generic_path, taste, metadata, export_dir):
+    """Writes the personalised model as the next version of ``export_dir`` (atomically); returns its path."""
+    generic = tf.saved_model.load(latest_version_dir(generic_path))
+    for name in ("serve_bytes", "predict_images", "predict_images_deterministic", "scoring_variables"):
+        if not hasattr(generic, name):
+            raise ValueError(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
+    os.makedirs(export_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export-", dir=export_dir)
+    try:
+        metadata_path = os.path.join(staging, METADATA_FILE)
+        with open(metadata_path, "w") as f:
+            json.dump(metadata, f, indent=2, sort_keys=True)
+        size = int(metadata["model_config"]["image_size"])
+        module = PersonalModule(generic, taste, metadata["bin_values"], size, metadata_path)
+        saved = os.path.join(staging, "model")
+        # Saving restored functions logs (at INFO) every captured variable it renames: hundreds of lines.
+        verbosity = logging.get_verbosity()
+        logging.set_verbosity(logging.WARNING)
+        try:
+            signatures = {"serving_default": module.serve_bytes, "predict_images": module.predict_images}
+            tf.saved_model.save(module, saved, signatures=signatures)
+        finally:
+            logging.set_verbosity(verbosity)
+        versions = list_versions(export_dir)
+        target = os.path.join(export_dir, str((versions[-1] if versions else 0) + 1))
+        os.rename(saved, target)
+        return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
