@@ -85,10 +85,17 @@ def export_metadata(model, dataset, extra=None):
 
 
 def export_saved_model(model, export_dir, metadata, mc_samples=16):
-    """Writes the next numbered version of ``export_dir`` atomically and returns its path.
+    """Writes the next numbered version of ``export_dir`` atomically and returns its path."""
+    return write_version(export_dir, metadata, lambda metadata_path: ScoringModule(model, mc_samples, metadata_path))
 
-    The SavedModel is written into a hidden folder beside the versions and renamed into
-    place, so a server polling ``export_dir`` never sees half a model.
+
+def write_version(export_dir, metadata, make_module):
+    """Saves ``make_module(metadata_path)`` as the next version of ``export_dir``; returns its path.
+
+    The module has ``serve_bytes`` and ``predict_images`` (the two signatures) and keeps
+    the metadata asset. The SavedModel is written into a hidden folder beside the
+    versions and renamed into place, so a server polling ``export_dir`` never sees half a
+    model.
     """
     os.makedirs(export_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".export-", dir=export_dir)
@@ -96,7 +103,7 @@ def export_saved_model(model, export_dir, metadata, mc_samples=16):
         metadata_path = os.path.join(staging, METADATA_FILE)
         with open(metadata_path, "w") as f:
             json.dump(metadata, f, indent=2, sort_keys=True)
-        module = ScoringModule(model, mc_samples, metadata_path)
+        module = make_module(metadata_path)
         saved = os.path.join(staging, "model")
         tf.saved_model.save(
             module,

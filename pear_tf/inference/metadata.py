@@ -3,6 +3,8 @@
 import json
 import os
 
+import tensorflow as tf
+
 from pear_tf.inference.versions import METADATA_FILE
 
 # The README section to read when a model was trained on the embedded synthetic set.
@@ -13,9 +15,9 @@ def read_metadata(version_dir):
     """The metadata dict of one SavedModel version folder."""
     path = os.path.join(version_dir, "assets", METADATA_FILE)
     try:
-        with open(path) as f:
+        with tf.io.gfile.GFile(path) as f:  # gs:// and other filesystems TensorFlow knows
             return json.load(f)
-    except FileNotFoundError:
+    except (FileNotFoundError, tf.errors.NotFoundError):
         raise FileNotFoundError(
             f"{version_dir} has no {METADATA_FILE} asset: it was not exported by pear_tf (export it again)."
         ) from None

@@ -12,15 +12,12 @@ generic distribution exponentially tilted (p ∝ p·e^{λv}) so that its mean is
 ``attributes`` are the generic ones (what the photo shows does not depend on who looks).
 """
 
-import json
-import os
-import shutil
-import tempfile
 
 import tensorflow as tf
 from absl import logging
 
-from pear_tf.inference.versions import METADATA_FILE, latest_version_dir, list_versions
+from pear_tf.exporting.saved_model import write_version
+from pear_tf.inference.versions import latest_version_dir
 
 # Newton steps of the tilt; fixed (a TFLite-friendly unrolled loop), ample for |λ| of a few.
 TILT_STEPS = 12
@@ -85,26 +82,15 @@ def export_personal(generic_path, taste, metadata, export_dir):
     for name in ("serve_bytes", "predict_images", "predict_images_deterministic", "scoring_variables"):
         if not hasattr(generic, name):
             raise ValueError(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
-    os.makedirs(export_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".export-", dir=export_dir)
+    size = int(metadata["model_config"]["image_size"])
+    # Saving restored functions logs (at INFO) every captured variable it renames: hundreds of lines.
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity(logging.WARNING)
     try:
-        metadata_path = os.path.join(staging, METADATA_FILE)
-        with open(metadata_path, "w") as f:
-            json.dump(metadata, f, indent=2, sort_keys=True)
-        size = int(metadata["model_config"]["image_size"])
-        module = PersonalModule(generic, taste, metadata["bin_values"], size, metadata_path)
-        saved = os.path.join(staging, "model")
-        # Saving restored functions logs (at INFO) every captured variable it renames: hundreds of lines.
-        verbosity = logging.get_verbosity()
-        logging.set_verbosity(logging.WARNING)
-        try:
-            signatures = {"serving_default": module.serve_bytes, "predict_images": module.predict_images}
-            tf.saved_model.save(module, saved, signatures=signatures)
-        finally:
-            logging.set_verbosity(verbosity)
-        versions = list_versions(export_dir)
-        target = os.path.join(export_dir, str((versions[-1] if versions else 0) + 1))
-        os.rename(saved, target)
-        return target
+        return write_version(
+            export_dir,
+            metadata,
+            lambda metadata_path: PersonalModule(generic, taste, metadata["bin_values"], size, metadata_path),
+        )
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        logging.set_verbosity(verbosity)

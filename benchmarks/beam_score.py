@@ -1,0 +1,182 @@
+"""Bulk scoring: pear_tf.predict against pear_tf.beam_score on Beam's DirectRunner, side by side.
+
+    python benchmarks/beam_score.py [--images=2000 --resnet_images=2000 --models=demo,resnet50]
+
+In one run it:
+1. writes N JPEGs of 256 px (smooth random photos-like content, quality 90) and the same
+   images as TFRecords of tf.train.Example (4 shards, image/encoded + image/filename);
+2. exports each model with random weights (speed does not depend on them): the demo size
+   (tiny backbone, 64 px, pipelines/demo.flags) and ResNet50 at 224 (weights=None);
+3. runs each command end to end in its own process, as a user would, and times it from
+   launch to exit (TensorFlow's import and the model load included for every row):
+   - predict: ``python -m pear_tf.predict --list=... --output=....jsonl`` (batch 16);
+   - beam in-process: ``pear_tf.beam_score`` with ``--direct_running_mode=in_memory``;
+   - beam 1 / 2 workers: ``--direct_running_mode=multi_processing --direct_num_workers=1|2``;
+   - beam tfrecord 2 workers: the same with ``--input_tfrecord``;
+4. prints images/s, the ratio to predict, the pipeline's own images/s (beam_score's line),
+   and the peak resident memory of the main process and of each worker process (polled).
+Every run must score all N images (the counts are checked), else the benchmark fails.
+"""
+
+import argparse
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import psutil  # noqa: E402
+from PIL import Image  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = {
+    "demo": dict(backbone="tiny", image_size=64, recon_size=32),
+    "resnet50": dict(backbone="resnet50", image_size=224, recon_size=32),
+}
+
+
+def write_images(folder, count, size=256, seed=0):
+    """JPEGs with smooth structure (upsampled low-res noise plus grain), like photos in size on disk."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i in range(count):
+        coarse = Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).resize((size, size), Image.BICUBIC)
+        pixels = np.clip(np.asarray(coarse, np.int16) + rng.integers(-12, 12, (size, size, 3)), 0, 255)
+        path = os.path.join(folder, f"img_{i:05d}.jpg")
+        Image.fromarray(pixels.astype(np.uint8)).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def write_tfrecords(paths, prefix, shards=4):
+    import tensorflow as tf
+
+    os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    for shard in range(shards):
+        with tf.io.TFRecordWriter(f"{prefix}-{shard:05d}-of-{shards:05d}") as writer:
+            for path in paths[shard::shards]:
+                with open(path, "rb") as f:
+                    feature = {
+                        "image/encoded": tf.train.Feature(bytes_list=tf.train.BytesList(value=[f.read()])),
+                        "image/filename": tf.train.Feature(bytes_list=tf.train.BytesList(value=[path.encode()])),
+                    }
+                writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    return f"{prefix}-*"
+
+
+def export_model(name, base):
+    import keras
+
+    from pear_tf.config import ModelConfig
+    from pear_tf.exporting import saved_model as export_lib
+    from pear_tf.model import build_rating_model
+
+    keras.utils.set_random_seed(0)
+    model = build_rating_model(dataclasses.replace(ModelConfig(), backbone_weights=None, **MODELS[name]))
+    model.build_all()
+    return export_lib.export_saved_model(model, base, export_lib.export_metadata(model, "benchmark"), mc_samples=16)
+
+
+def run_measured(command):
+    """(wall seconds, stdout, {pid: (name, peak rss MB)}) of a command and its whole process tree."""
+    start = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    root = psutil.Process(process.pid)
+    peaks = {}
+    while process.poll() is None:
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                if "python" not in p.name():
+                    continue  # a shell or helper that Beam starts, not a worker
+                rss = p.memory_info().rss / 2**20
+                peaks[p.pid] = ("main" if p.pid == root.pid else "worker", max(rss, peaks.get(p.pid, ("", 0))[1]))
+        except psutil.Error:
+            pass  # a process ended between listing and reading it
+        time.sleep(0.2)
+    stdout, stderr = process.communicate()
+    seconds = time.monotonic() - start
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
+    return seconds, stdout, peaks
+
+
+def commands(model, list_file, tfrecords, out):
+    """The five ways to score the same images, as command lines."""
+    python = sys.executable
+    predict = [python, "-m", "pear_tf.predict", f"--model={model}", f"--list={list_file}", f"--output={out}/p.jsonl"]
+    beam = [python, "-m", "pear_tf.beam_score", f"--model={model}", "--runner=DirectRunner", "--batch_size=16"]
+    multi = ["--direct_running_mode=multi_processing"]
+    in_process = ["--direct_running_mode=in_memory"]
+    return {
+        "predict": predict,
+        "beam in-process": beam + [f"--input_list={list_file}", f"--output={out}/b0", *in_process],
+        "beam 1 worker": beam + [f"--input_list={list_file}", f"--output={out}/b1", *multi, "--direct_num_workers=1"],
+        "beam 2 workers": beam + [f"--input_list={list_file}", f"--output={out}/b2", *multi, "--direct_num_workers=2"],
+        "beam tfrecord 2 workers": beam
+        + [f"--input_tfrecord={tfrecords}", f"--output={out}/bt", *multi, "--direct_num_workers=2"],
+    }
+
+
+def check_count(name, stdout, count):
+    if name == "predict":
+        ok = f"Wrote {count} rows (0 unreadable)" in stdout
+    else:
+        ok = re.search(rf"Scored {count} images, 0 failed", stdout) is not None
+    if not ok:
+        sys.exit(f"{name} did not score all {count} images:\n{stdout[-2000:]}")
+
+
+def benchmark(model_name, count, work):
+    paths = write_images(os.path.join(work, "images"), count)
+    list_file = os.path.join(work, f"paths_{count}.txt")
+    with open(list_file, "w") as f:
+        f.write("\n".join(paths) + "\n")
+    tfrecords = write_tfrecords(paths, os.path.join(work, f"records_{count}", "images.tfrecord"))
+    model = export_model(model_name, os.path.join(work, "savedmodels", model_name))
+    out = os.path.join(work, f"out_{model_name}")
+    os.makedirs(out, exist_ok=True)
+    results = {}
+    for name, command in commands(model, list_file, tfrecords, out).items():
+        seconds, stdout, peaks = run_measured(command)
+        check_count(name, stdout, count)
+        pipeline = re.search(r"([\d.]+) images/s", stdout)
+        results[name] = (count / seconds, float(pipeline.group(1)) if pipeline else None, peaks)
+        print(f"  {model_name} {name}: {count} images in {seconds:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+    return results
+
+
+def report(model_name, count, results):
+    base = results["predict"][0]
+    print(f"\n{model_name}: {count} JPEGs of 256 px, end to end (process start to exit)")
+    print(f"{'run':<26}{'images/s':>9}{'x predict':>10}{'pipeline img/s':>16}  peak RSS MB (main; workers)")
+    for name, (rate, pipeline, peaks) in results.items():
+        main = [round(mb) for kind, mb in peaks.values() if kind == "main"]
+        workers = sorted(round(mb) for kind, mb in peaks.values() if kind == "worker")
+        pipe = f"{pipeline:.1f}" if pipeline else "-"
+        print(f"{name:<26}{rate:>9.1f}{rate / base:>9.2f}x{pipe:>16}  {main[0]}; {workers or '-'}")
+    growth = results["beam 2 workers"][0] / results["beam 1 worker"][0]
+    print(f"1 -> 2 worker processes: x{growth:.2f} images/s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=2000, help="JPEGs for the demo model.")
+    parser.add_argument("--resnet_images", type=int, default=2000, help="JPEGs for ResNet50 (fewer if slow).")
+    parser.add_argument("--models", default="demo,resnet50")
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    work = args.workdir or tempfile.mkdtemp(prefix="beam_bench_")
+    print(f"{os.cpu_count()} CPUs, load {os.getloadavg()}, work in {work}", flush=True)
+    for model_name in args.models.split(","):
+        count = args.images if model_name == "demo" else args.resnet_images
+        report(model_name, count, benchmark(model_name, count, work))
+
+
+if __name__ == "__main__":
+    main()
