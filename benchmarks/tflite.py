@@ -1,109 +1,123 @@
-"""TFLite variants side by side: size, single-image latency, agreement with the SavedModel.
+"""TFLite files side by side: backbone × variant, size, invoke() latency, Spearman vs the SavedModel.
 
-Latency is measured two ways: ``call`` is one Python call of the signature runner
-(copying the image in and the outputs out, as tflite_score does), ``invoke`` is the
-interpreter's inference alone, the figure TFLite's own benchmark_model reports and what
-an app's native call costs. On a sub-millisecond model the Python call's fixed overhead
-hides most of the difference between variants.
+    python benchmarks/tflite.py                                    # random-weight PEARs at 224 px
+    python benchmarks/tflite.py --models=resnet50=savedmodels/r50,mobilenet_v3_large=savedmodels/mnv3
 
-    python benchmarks/tflite.py --saved_model_dir=savedmodels/demo      # the trained demo model
-    python benchmarks/tflite.py                                          # a ResNet50 PEAR at 224 (random weights)
-
-Every variant is converted (in a subprocess), then all are timed in one run on the same
-images, interleaved, with the same number of threads; agreement is against the
-SavedModel's ``predict_images`` on held-out synthetic images.
+For each model, every variant is written by the export itself (``export_tflite``: a
+subprocess per conversion, the model's metadata in the file; int8 keeps the fewest
+layers in float that pass the agreement check, ``--int8_float_layers=auto``):
+float32, float16, dynamic, int8, and int8 with uint8 input. Then every file is timed in
+one run, interleaved round by round so that machine noise hits all alike: the median of
+``invoke()`` (the interpreter's inference alone, as TFLite's benchmark_model and an
+app's native call measure) with 1 and with 2 threads. Spearman is against the
+SavedModel's ``predict_images`` on ``--images`` synthetic images of another seed than
+the calibration's and the export check's. Ratios are to ResNet50 float32 when it is in
+the table, else to the first model's float32.
 """
 
 import os
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from pear_tf import export_lib, tflite_lib  # noqa: E402
-from pear_tf.tflite_score import TFLiteScorer  # noqa: E402
-from pear_tf.versions import latest_version_dir  # noqa: E402
+from pear_tf.exporting import agreement, tflite  # noqa: E402
+from pear_tf.exporting.representative import representative_images  # noqa: E402
+from pear_tf.inference.metadata import image_size, read_metadata  # noqa: E402
+from pear_tf.inference.tflite import as_input, invoke_seconds, read_tflite_metadata  # noqa: E402
+from pear_tf.inference.versions import latest_version_dir  # noqa: E402
 
-flags.DEFINE_string(
-    "saved_model_dir", None, "A SavedModel or base folder; default: export a random-weight ResNet50 PEAR."
-)
-flags.DEFINE_integer("images", 200, "Held-out images for agreement.")
-flags.DEFINE_integer("timed", 30, "Images timed per variant (interleaved rounds).")
-flags.DEFINE_integer("threads", 2, "Interpreter threads.")
-flags.DEFINE_integer("repeats", 10, "Invocations per timed image for the invoke figure (sub-ms models need several).")
+flags.DEFINE_list("models", [], "name=SavedModel pairs; default: random-weight PEARs of --backbones.")
+flags.DEFINE_list("backbones", ["resnet50", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0"],
+                  "Backbones of the random-weight PEARs (without --models).")  # fmt: skip
+flags.DEFINE_integer("image_size", 224, "Input size of the random-weight PEARs.")
+flags.DEFINE_integer("images", 100, "Images for the Spearman column.")
+flags.DEFINE_integer("check_images", 100, "Held-out images of the export's agreement check (and int8 search).")
+flags.DEFINE_integer("representative_count", 100, "int8 calibration images.")
+flags.DEFINE_string("int8_float_layers", "auto", "As pear_tf.export's flag (none: all-int8, no search).")
+flags.DEFINE_integer("rounds", 5, "Timing rounds (each times every file once per thread count).")
+flags.DEFINE_integer("repeats", 10, "invoke() calls per file per round.")
 FLAGS = flags.FLAGS
 
+VARIANTS = (("float32", "float32"), ("float16", "float32"), ("dynamic", "float32"), ("int8", "float32"),
+            ("int8", "uint8"))  # fmt: skip
 
-def invoke_seconds(path, image, repeats):
-    """Seconds per ``invoke()`` of a fresh interpreter on one image already in place."""
-    from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=path, num_threads=FLAGS.threads)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.asarray(image, np.float32)[np.newaxis])
-    interpreter.invoke()  # warm-up
+def random_saved_model(backbone, size, base):
+    """A random-weight PEAR exported as a SavedModel (what the size and latency depend on)."""
+    import keras
 
-    def run():
-        start = time.perf_counter()
-        for _ in range(repeats):
-            interpreter.invoke()
-        return (time.perf_counter() - start) / repeats
+    from pear_tf.config import ModelConfig
+    from pear_tf.exporting.saved_model import export_metadata, export_saved_model
+    from pear_tf.model import PEAR
 
-    return run
+    keras.utils.set_random_seed(0)
+    model = PEAR(ModelConfig(backbone=backbone, image_size=size, recon_size=16))
+    model.build_all()
+    return export_saved_model(model, os.path.join(base, backbone), export_metadata(model, "random weights"), 0)
+
+
+def export_all(name, path, scratch):
+    """Every variant's file for one model: {(variant, input): (path, note)}."""
+    files = {}
+    for variant, input_type in VARIANTS:
+        output = os.path.join(scratch, f"{name}_{variant}_{input_type}.tflite")
+        note = ""
+        try:
+            tflite.export_tflite(path, variant, output, "synthetic", FLAGS.representative_count, FLAGS.check_images,
+                                 0.98, input_type, FLAGS.int8_float_layers)  # fmt: skip
+        except agreement.AgreementError:
+            note = "below 0.98 at the export check"
+        if variant == "int8":
+            float_layers = read_tflite_metadata(output)["tflite"].get("float_layers") or {}
+            note = f"{float_layers.get('count', 0)} float layers" + (f"; {note}" if note else "")
+        files[(variant, input_type)] = (output, note)
+    return files
+
+
+def time_all(files):
+    """Median invoke() ms of every file with 1 and 2 threads, interleaved over rounds."""
+    times = {(key, threads): [] for key in files for threads in (1, 2)}
+    images = {size: representative_images("synthetic", size, 1, seed=11)[0] for _, _, size in files.values()}
+    for _ in range(FLAGS.rounds):
+        for key, (path, input_type, size) in files.items():
+            image = as_input(images[size], input_type)
+            for threads in (1, 2):
+                times[(key, threads)].append(invoke_seconds(path, image, FLAGS.repeats, threads))
+    return {key: 1000 * float(np.median(values)) for key, values in times.items()}
 
 
 def main(argv):
     del argv
     with tempfile.TemporaryDirectory() as scratch:
-        if FLAGS.saved_model_dir:
-            path = latest_version_dir(FLAGS.saved_model_dir)
+        if FLAGS.models:
+            models = dict(pair.split("=", 1) for pair in FLAGS.models)
         else:
-            from pear_tf.config import ModelConfig
-            from pear_tf.model import PEAR
-
-            model = PEAR(ModelConfig(backbone="resnet50", image_size=224))
-            model.build_all()
-            path = export_lib.export_saved_model(model, scratch + "/sm", export_lib.export_metadata(model, "benchmark"))
-        signature = tf.saved_model.load(path).signatures["predict_images"]
-        size = int(signature.structured_input_signature[1]["images"].shape[1])
-        images = tflite_lib.representative_images("synthetic", size, FLAGS.images, seed=7)
-        representative = tflite_lib.representative_images("synthetic", size, 200, seed=3)
-        scorers, sizes = {}, {}
-        for variant in tflite_lib.VARIANTS:
-            output = os.path.join(scratch, f"{variant}.tflite")
-            tflite_lib.convert_in_subprocess(path, variant, output, representative if variant == "int8" else None)
-            sizes[variant] = os.path.getsize(output)
-            scorers[variant] = TFLiteScorer(output, num_threads=FLAGS.threads)
-        latencies = {variant: [] for variant in scorers}
-        invokes = {variant: [] for variant in scorers}
-        invoke = {v: invoke_seconds(os.path.join(scratch, f"{v}.tflite"), images[0], FLAGS.repeats) for v in scorers}
-        for scorer in scorers.values():
-            scorer.score(images[0])  # warm-up
-        for i in range(FLAGS.timed):  # interleaved, so machine noise hits every variant alike
-            for variant, scorer in scorers.items():
-                start = time.perf_counter()
-                scorer.score(images[i % len(images)])
-                latencies[variant].append(time.perf_counter() - start)
-                invokes[variant].append(invoke[variant]())
-        print(f"model {path} ({size} px); {FLAGS.images} images for agreement; {FLAGS.threads} threads")
+            models = {b: random_saved_model(b, FLAGS.image_size, scratch + "/sm") for b in FLAGS.backbones}
+        rows, files = [], {}
+        size = {name: image_size(read_metadata(latest_version_dir(p))) for name, p in models.items()}
+        for name, path in models.items():
+            path = latest_version_dir(path)
+            for key, (output, note) in export_all(name, path, scratch).items():
+                files[(name, *key)] = (output, key[1], size[name])
+                rows.append((name, path, key, output, note))
+        latency = time_all(files)
+        base = next((n for n in models if n.startswith("resnet50")), next(iter(models)))
+        print(f"{len(models)} models; Spearman on {FLAGS.images} synthetic images (seed 7); invoke median "
+              f"of {FLAGS.rounds}×{FLAGS.repeats}; ratios to {base} float32")  # fmt: skip
         print(
-            f"{'variant':<9} {'size MiB':>9} {'vs f32':>7} {'call ms':>9} {'vs f32':>7} {'invoke ms':>10} "
-            f"{'vs f32':>7} {'max |Δscore|':>13} {'Spearman':>9}"
+            "| model | px | variant | input | size MiB | invoke ms 1 thr (×) | invoke ms 2 thr (×) | Spearman | note |"
         )
-        median_ms = lambda values: float(np.median(values)) * 1000  # noqa: E731
-        for variant in scorers:
-            agreement = tflite_lib.agreement(path, os.path.join(scratch, f"{variant}.tflite"), images)
-            call, invoked = median_ms(latencies[variant]), median_ms(invokes[variant])
-            print(
-                f"{variant:<9} {sizes[variant] / 2**20:9.2f} {sizes[variant] / sizes['float32']:7.2f} {call:9.3f} "
-                f"{call / median_ms(latencies['float32']):7.2f} {invoked:10.3f} "
-                f"{invoked / median_ms(invokes['float32']):7.2f} {agreement['max_abs_score']:13.5f} "
-                f"{agreement['spearman']:9.4f}"
-            )
+        print("|---|---|---|---|---|---|---|---|---|")
+        for name, path, (variant, input_type), output, note in rows:
+            images = representative_images("synthetic", size[name], FLAGS.images, seed=7)
+            rho = agreement.agreement(path, output, images)["spearman"]
+            one, two = latency[((name, variant, input_type), 1)], latency[((name, variant, input_type), 2)]
+            ref1, ref2 = latency[((base, "float32", "float32"), 1)], latency[((base, "float32", "float32"), 2)]
+            print(f"| {name} | {size[name]} | {variant} | {input_type} | {os.path.getsize(output) / 2**20:.2f} | "
+                  f"{one:.3f} ({one / ref1:.3f}) | {two:.3f} ({two / ref2:.3f}) | {rho:.4f} | {note} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,24 +9,25 @@ worst layers. Pure rounding gives about 0.29 (1/√12); a layer far above that i
 an int8 model goes wrong (this is how the RGB→BGR flip bug was found, BUILD_NOTES.md).
 """
 
-import csv
-import io
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from pear_tf import tflite_lib  # noqa: E402
-from pear_tf.versions import latest_version_dir  # noqa: E402
+from pear_tf.exporting.converter import calibration_dataset, scoring_converter  # noqa: E402
+from pear_tf.exporting.int8_search import activation_spread, layer_errors, ranked_layers  # noqa: E402
+from pear_tf.exporting.representative import representative_images  # noqa: E402
+from pear_tf.inference.metadata import image_size, read_metadata  # noqa: E402
+from pear_tf.inference.versions import latest_version_dir  # noqa: E402
 
 flags.DEFINE_string("saved_model_dir", None, "A SavedModel, or a base folder (its latest version).")
 flags.DEFINE_string("representative_data", "synthetic", "Calibration images: a folder, or 'synthetic'.")
 flags.DEFINE_integer("representative_count", 200, "Calibration images (as pear_tf.export).")
 flags.DEFINE_integer("debug_images", 50, "Images the debugger compares float and int8 on.")
 flags.DEFINE_integer("worst", 10, "Worst layers to list.")
+flags.DEFINE_enum("tflite_input", "float32", ["float32", "uint8"], "The input tensor, as pear_tf.export's flag.")
 flags.mark_flag_as_required("saved_model_dir")
 FLAGS = flags.FLAGS
 
@@ -34,31 +35,27 @@ FLAGS = flags.FLAGS
 def main(argv):
     del argv
     path = latest_version_dir(FLAGS.saved_model_dir)
-    loaded = tf.saved_model.load(path)
-    function = loaded.predict_images_deterministic.get_concrete_function()
-    size = int(function.inputs[0].shape[1])
-    calibration = tflite_lib.representative_images(FLAGS.representative_data, size, FLAGS.representative_count)
-    debug = tflite_lib.representative_images(FLAGS.representative_data, size, FLAGS.debug_images, seed=1)
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], loaded)
+    size = image_size(read_metadata(path))
+    calibration = representative_images(FLAGS.representative_data, size, FLAGS.representative_count)
+    debug = representative_images(FLAGS.representative_data, size, FLAGS.debug_images, seed=1)
+    # The converter pear_tf.export's int8 search uses (exporting/int8_search.py).
+    converter = scoring_converter(path, FLAGS.tflite_input)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([image[np.newaxis].astype(np.float32)] for image in calibration)
+    converter.representative_dataset = calibration_dataset(calibration, FLAGS.tflite_input)
     debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=lambda: ([image[np.newaxis].astype(np.float32)] for image in debug)
+        converter=converter, debug_dataset=calibration_dataset(debug, FLAGS.tflite_input)
     )
     debugger.run()
-    buffer = io.StringIO()
-    debugger.layer_statistics_dump(buffer)
-    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
-    for row in rows:
-        scale = float(row["scale"])
-        row["steps"] = float(row["mean_squared_error"]) ** 0.5 / scale if scale else 0.0
-    print(f"{path}: {len(rows)} quantized layers; rmse in quantization steps (rounding alone ≈ 0.29)")
+    rows = layer_errors(debugger, activation_spread(path, FLAGS.tflite_input, debug))
+    print(
+        f"{path}: {len(rows)} quantized layers; rmse in quantization steps (rounding alone ≈ 0.29) "
+        "and over the float activation's std (what the export's int8 search ranks by)"
+    )
     for index, row in enumerate(rows):
-        print(f"{index:4d} {row['op_name']:<18} {row['steps']:8.3f}  {row['tensor_name'][-80:]}")
-    print(f"\nworst {FLAGS.worst}:")
-    for row in sorted(rows, key=lambda r: -r["steps"])[: FLAGS.worst]:
-        print(f"     {row['op_name']:<18} {row['steps']:8.3f}  {row['tensor_name'][-80:]}")
+        print(f"{index:4d} {row['op']:<18} {row['steps']:8.3f} {row['relative']:8.4f}  {row['tensor'][-80:]}")
+    print(f"\nworst {FLAGS.worst} (the order in which --int8_float_layers keeps them in float):")
+    for row in ranked_layers(rows)[: FLAGS.worst]:
+        print(f"     {row['op']:<18} {row['steps']:8.3f} {row['relative']:8.4f}  {row['tensor'][-80:]}")
 
 
 if __name__ == "__main__":

@@ -85,9 +85,15 @@ def key_flags_to_command():
 
 
 def define_model_flags():
-    flags.DEFINE_enum("backbone", "resnet50", BACKBONES, "Image encoder: the paper's ResNet50, or tiny.")
+    flags.DEFINE_enum(
+        "backbone",
+        "resnet50",
+        BACKBONES,
+        "Image encoder: resnet50 (the paper's), mobilenet_v3_large, mobilenet_v3_small, efficientnet_b0 (phones), "
+        "or tiny (tests, demo).",
+    )
     flags.DEFINE_string(
-        "backbone_weights", None, "ResNet50 weights: unset (random), 'imagenet', or a local weights file."
+        "backbone_weights", None, "Backbone weights: unset (random), 'imagenet', or a local weights file of it."
     )
     flags.DEFINE_integer("image_size", 224, "Side of the encoder input; images are resized to size·256/224 first.")
     flags.DEFINE_integer("recon_size", 256, "Side of the reconstructed image: 8·2^n, 16..256.")

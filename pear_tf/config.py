@@ -11,8 +11,9 @@ class ModelConfig:
     """What fixes PEAR's architecture (DESIGN.md §1).
 
     Attributes:
-      backbone: "resnet50" (the paper) or "tiny" (a small CNN for tests and the demo;
-        every other part is shared).
+      backbone: "resnet50" (the paper), "mobilenet_v3_large", "mobilenet_v3_small" or
+        "efficientnet_b0" (phone-sized), or "tiny" (a small CNN for tests and the demo);
+        every other part is shared.
       backbone_weights: None, "imagenet", or the path of a local weights file.
       image_size: side of the square encoder input (224 in the paper).
       bin_values: the score of each bin of the rating distribution; d = their number

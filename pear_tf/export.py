@@ -2,7 +2,7 @@
 
     python -m pear_tf.export --model_dir=runs/demo --export_dir=savedmodels/demo
     python -m pear_tf.export --saved_model_dir=savedmodels/demo --tflite=int8 \\
-        --representative_data=synthetic --output=pear_int8.tflite
+        --representative_data=synthetic --output=pear_int8.tflite [--tflite_input=uint8]
 
 The first restores the run's latest checkpoint and writes ``<export_dir>/<next version>/``
 with the ``serving_default`` and ``predict_images`` signatures (DESIGN.md §6) and a
@@ -11,7 +11,10 @@ scoring graph to TFLite with builtin ops only (float32, float16, dynamic or int8
 a subprocess (pear_tf/exporting/tflite.py). It then scores ``--check_images`` held-out
 images with both models and exits 1 when the TFLite ranking falls below
 ``--min_spearman`` (0.98): an int8 model that lost the ranking is never handed over as
-if it worked.
+if it worked. Full int8 keeps the fewest layers in float that bring it over the bar
+(``--int8_float_layers=auto``, ranked by TFLite's QuantizationDebugger) and says which,
+and what they cost. The file carries the model's metadata (bins, attribute names,
+preprocessing, name, version, training data) in its flatbuffer: no side file.
 """
 
 import sys
@@ -24,7 +27,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-    from pear_tf.exporting.tflite import VARIANTS
+    from pear_tf.exporting.tflite import INPUT_TYPES, VARIANTS
 
     flags.DEFINE_string("model_dir", None, "A pear_tf.train run folder (model_config.json, checkpoints/).")
     flags.DEFINE_string("export_dir", None, "The model's base folder, savedmodels/<name>.")
@@ -32,6 +35,15 @@ def define_flags():
     flags.DEFINE_string("saved_model_dir", None, "With --tflite: a SavedModel, or a base folder (its latest version).")
     flags.DEFINE_enum("tflite", None, VARIANTS, "Convert --saved_model_dir to this TFLite variant.")
     flags.DEFINE_string("output", None, "With --tflite: the .tflite file to write.")
+    flags.DEFINE_enum(
+        "tflite_input", "float32", INPUT_TYPES,
+        "With --tflite: the input tensor. float32 RGB 0..255, or uint8 RGB (the camera's bytes, cast in the graph).",
+    )  # fmt: skip
+    flags.DEFINE_string(
+        "int8_float_layers", "auto",
+        "With --tflite=int8: auto (keep the fewest layers with the largest quantization error in float that bring "
+        "the Spearman to --min_spearman), N (keep the N worst in float), or none (all int8).",
+    )  # fmt: skip
     flags.DEFINE_string("representative_data", None, "With --tflite=int8: a folder of images, or 'synthetic'.")
     flags.DEFINE_integer("representative_count", 200, "Images used to calibrate int8.")
     flags.DEFINE_integer(
@@ -55,8 +67,13 @@ def main(argv):
         if FLAGS.tflite == "int8" and not FLAGS.representative_data:
             raise app.UsageError("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
         try:
+            float_layers = tflite.parse_float_layers(FLAGS.int8_float_layers)
+        except ValueError as error:
+            raise app.UsageError(str(error)) from None
+        try:
             tflite.export_tflite(FLAGS.saved_model_dir, FLAGS.tflite, FLAGS.output, FLAGS.representative_data,
-                                 FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman)  # fmt: skip
+                                 FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman,
+                                 FLAGS.tflite_input, float_layers)  # fmt: skip
         except agreement.AgreementError as error:
             sys.exit(f"ERROR: {error}")
         return

@@ -1,16 +1,57 @@
 """A .tflite PEAR model run by LiteRT's Interpreter, on the documented preprocessing.
 
 The preprocessing an app must match: decode to RGB, resize to round(S·256/224) square
-(bilinear, antialiased), centre-crop S×S, float32 0..255.
+(bilinear, antialiased), centre-crop S×S; then float32 0..255, or the uint8 values
+themselves for a file exported with ``--tflite_input=uint8``.
+
+Every file pear_tf exports carries its own metadata (bins, attribute names, image size
+and preprocessing, model name and version, training data) as JSON in the flatbuffer's
+``metadata`` table under the name ``pear_metadata``: ``read_tflite_metadata`` reads it
+with LiteRT's own flatbuffer schema, no side file.
 """
+
+import json
+import time
 
 import numpy as np
 
 from pear_tf.data.preprocessing import decode_image, preprocess
 
+# The name of the Model.metadata entry whose buffer holds the JSON.
+METADATA_NAME = "pear_metadata"
+
+
+def read_tflite_metadata(path_or_bytes):
+    """The ``pear_metadata`` dict of a .tflite file (a path or its bytes); None when it has none."""
+    from ai_edge_litert import schema_py_generated as schema  # the [tflite] extra
+
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        data = bytes(path_or_bytes)
+    else:
+        with open(path_or_bytes, "rb") as f:
+            data = f.read()
+    model = schema.Model.GetRootAs(data, 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() is not None and entry.Name().decode() == METADATA_NAME:
+            return json.loads(model.Buffers(entry.Buffer()).DataAsNumpy().tobytes().decode("utf-8"))
+    return None
+
+
+def as_input(image, input_type):
+    """A preprocessed image (float 0..255) as the model's input dtype: float32, or uint8 rounded."""
+    if input_type == "uint8" or input_type is np.uint8:
+        return np.clip(np.round(np.asarray(image, np.float32)), 0, 255).astype(np.uint8)
+    return np.asarray(image, np.float32)
+
 
 class TFLiteScorer:
-    """A .tflite PEAR model: ``score(image)`` for one preprocessed [S, S, 3] image."""
+    """A .tflite PEAR model: ``score(image)`` for one preprocessed [S, S, 3] image.
+
+    Attributes:
+      metadata: the file's ``pear_metadata`` dict, or None for a file written before it.
+      image_size: side of the input; input_type: "float32" or "uint8".
+    """
 
     def __init__(self, path, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter  # the [tflite] extra
@@ -20,10 +61,33 @@ class TFLiteScorer:
         details = self.runner.get_input_details()
         self.input_name = next(iter(details))
         self.image_size = int(details[self.input_name]["shape"][1])
+        self.input_type = "uint8" if details[self.input_name]["dtype"] == np.uint8 else "float32"
+        self.metadata = read_tflite_metadata(path)
 
     def score(self, image):
-        outputs = self.runner(**{self.input_name: np.asarray(image, np.float32)[np.newaxis]})
+        """Outputs for one image [S, S, 3] (float 0..255; rounded to uint8 for a uint8 model)."""
+        outputs = self.runner(**{self.input_name: as_input(image, self.input_type)[np.newaxis]})
         return {key: np.asarray(value)[0] for key, value in outputs.items()}
+
+
+def invoke_seconds(path, image, repeats=20, num_threads=None):
+    """Median seconds of one ``invoke()`` on ``image`` (already the input dtype), after a warm-up.
+
+    The interpreter's inference alone, without the Python call's copies: what TFLite's
+    benchmark_model and an app's native call measure.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.asarray(image)[np.newaxis])
+    interpreter.invoke()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        interpreter.invoke()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def load_image(path, image_size):

@@ -1,8 +1,16 @@
-"""The image encoder: ResNet50 as in the paper, or a tiny CNN for tests and the demo.
+"""The image encoder: ResNet50 as in the paper, phone-sized networks, or a tiny CNN.
 
-Both take RGB images in 0..255 (the tensor every input path produces) and return one
-feature vector per image; input normalisation lives inside, so callers never need to
-know which backbone they hold.
+Every backbone takes RGB images in 0..255 (the tensor every input path produces) and
+returns one pooled feature vector per image; input normalisation lives inside, so
+callers never need to know which backbone they hold. Each one's normalisation is what
+its ImageNet weights were trained with:
+
+| backbone | normalisation inside the model | features |
+|---|---|---|
+| resnet50 | RGB→BGR, minus the ImageNet mean (CaffeNormalization) | 2048 |
+| mobilenet_v3_large / _small | x/127.5 − 1 (Keras's ``include_preprocessing``) | 960 / 576 |
+| efficientnet_b0 | x/255, minus the ImageNet mean, over its std (Keras's own layers) | 1280 |
+| tiny | x/127.5 − 1 | 128 |
 """
 
 import os
@@ -11,7 +19,20 @@ import keras
 
 RESNET50_FEATURES = 2048
 TINY_FEATURES = 128
-BACKBONES = ("resnet50", "tiny")
+BACKBONES = ("resnet50", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "tiny")
+FEATURES = {
+    "resnet50": RESNET50_FEATURES,
+    "mobilenet_v3_large": 960,
+    "mobilenet_v3_small": 576,
+    "efficientnet_b0": 1280,
+    "tiny": TINY_FEATURES,
+}
+
+BATCHNORM_MOMENTUM = 0.99
+
+# EfficientNet's ImageNet statistics of x/255 (keras.applications.efficientnet).
+_IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
+_IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
 
 # ImageNet channel means in BGR order, as keras.applications.resnet50 was trained with.
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -29,16 +50,15 @@ class CaffeNormalization(keras.layers.Layer):
         return bgr - keras.ops.convert_to_tensor(_CAFFE_MEAN_BGR, dtype=bgr.dtype)
 
 
-def _resolve_weights(weights):
+def _resolve_weights(weights, backbone="resnet50"):
     if weights in (None, "", "none", "None"):
         return None
     if weights == "imagenet":
         return "imagenet"
     if not os.path.exists(weights):
         raise FileNotFoundError(
-            f"--backbone_weights={weights!r}: no such file. Give None, 'imagenet', or the "
-            "path of a ResNet50 'notop' weights file (resnet50_weights_tf_dim_ordering_"
-            "tf_kernels_notop.h5 from keras-applications)."
+            f"--backbone_weights={weights!r}: no such file. Give None, 'imagenet', or the path of a "
+            f"{backbone} 'notop' weights file (from keras-applications, or saved from this backbone)."
         )
     return weights
 
@@ -68,20 +88,74 @@ def _resnet50_backbone(image_size, weights, name):
     return keras.Model(inputs, features, name=name)
 
 
+def _mobilenet_v3_backbone(image_size, weights, name, large):
+    if image_size < 32:
+        raise ValueError(f"MobileNetV3 needs --image_size of at least 32 (got {image_size}).")
+    application = keras.applications.MobileNetV3Large if large else keras.applications.MobileNetV3Small
+    label = "mobilenet_v3_large" if large else "mobilenet_v3_small"
+    inputs = keras.Input((image_size, image_size, 3), name="images")
+    # include_preprocessing: the Rescaling to [-1, 1] its ImageNet weights expect, inside the
+    # network whatever the weights, so a checkpoint restored without weights scores the same.
+    network = application(
+        input_shape=(image_size, image_size, 3),
+        include_top=False,
+        pooling="avg",
+        weights=_resolve_weights(weights, label),
+        include_preprocessing=True,
+    )
+    # Keras builds MobileNetV3's BatchNorm with momentum 0.999 (its ImageNet schedule): from
+    # scratch, a few hundred steps leave the moving statistics near their initial values and
+    # inference outputs noise (validation SRCC -0.12 after 300 demo steps). ResNet50 and
+    # EfficientNet use Keras's 0.99; so does MobileNetV3 here. No variable changes.
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = BATCHNORM_MOMENTUM
+    return keras.Model(inputs, network(inputs), name=name)
+
+
+def _efficientnet_b0_backbone(image_size, weights, name):
+    """EfficientNetB0 built the same way whatever its weights (see the comment inside)."""
+    weights = _resolve_weights(weights, "efficientnet_b0")
+    shape = (image_size, image_size, 3)
+    # Keras adds a parameterless Rescaling layer only when weights == "imagenet" (it stores
+    # the ImageNet std as a variance and corrects for it). A model restored from a
+    # checkpoint is built without weights and would then normalise differently. So the
+    # architecture is always weights=None's: pretrained weights are copied or loaded into
+    # it, and its Normalization layer is set to the ImageNet mean and variance (std²).
+    network = keras.applications.EfficientNetB0(include_top=False, pooling="avg", weights=None, input_shape=shape)
+    if weights == "imagenet":
+        pretrained = keras.applications.EfficientNetB0(include_top=False, pooling="avg", weights="imagenet",
+                                                       input_shape=shape)  # fmt: skip
+        network.set_weights(pretrained.get_weights())
+    elif weights is not None:
+        network.load_weights(weights)
+    normalization = next(layer for layer in network.layers if isinstance(layer, keras.layers.Normalization))
+    normalization.adapt_mean.assign(_IMAGENET_MEAN_RGB)
+    normalization.adapt_variance.assign([std**2 for std in _IMAGENET_STD_RGB])
+    normalization.finalize_state()  # its mean and variance are tensors computed from the variables
+    inputs = keras.Input(shape, name="images")
+    return keras.Model(inputs, network(inputs), name=name)
+
+
 def build_backbone(name, image_size, weights=None, model_name="backbone"):
     """Builds the encoder x → features.
 
     Args:
-      name: "resnet50" or "tiny".
-      image_size: side of the square RGB input (0..255).
-      weights: None, "imagenet" or a local weights file (ResNet50 only).
+      name: one of BACKBONES.
+      image_size: side of the square RGB input (0..255); MobileNetV3 needs at least 32.
+      weights: None, "imagenet" or a local weights file (not for "tiny"). MobileNetV3's
+        ImageNet weights were trained at 224 px; Keras loads them at other sizes too.
       model_name: the returned model's name.
 
     Returns:
-      A keras.Model mapping [B, S, S, 3] → [B, feature_dim].
+      A keras.Model mapping [B, S, S, 3] → [B, FEATURES[name]].
     """
     if name == "resnet50":
         return _resnet50_backbone(image_size, weights, model_name)
+    if name in ("mobilenet_v3_large", "mobilenet_v3_small"):
+        return _mobilenet_v3_backbone(image_size, weights, model_name, large=name.endswith("large"))
+    if name == "efficientnet_b0":
+        return _efficientnet_b0_backbone(image_size, weights, model_name)
     if name == "tiny":
         if _resolve_weights(weights) is not None:
             raise ValueError("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")

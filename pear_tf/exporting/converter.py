@@ -1,0 +1,126 @@
+"""The TFLite converter run on PEAR's scoring graph, one job per fresh Python process.
+
+TF 2.21's converter leaks memory on every call, so ``run_job`` runs each conversion in a
+new process (``python -m pear_tf.exporting.converter job.json``, or another module's
+``__main__`` for other jobs). Builtin ops only: LiteRT cannot run Flex (select TF) ops.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from pear_tf.inference.tflite import as_input
+
+VARIANTS = ("float32", "float16", "dynamic", "int8")
+INPUT_TYPES = ("float32", "uint8")
+
+
+def parse_float_layers(value):
+    """``--int8_float_layers``: "auto", "none" (0) or a count N of the worst layers kept in float."""
+    if value in (None, "none", "0", 0):
+        return 0
+    if value == "auto":
+        return "auto"
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"--int8_float_layers={value!r}: give auto, none, or a number of layers (0, 1, 2, ...).")
+    return count
+
+
+def scoring_converter(saved_model_dir, input_type="float32"):
+    """A TFLiteConverter (builtin ops only) of the SavedModel's deterministic scoring graph."""
+    import tensorflow as tf
+
+    if input_type not in INPUT_TYPES:
+        raise ValueError(f"--tflite_input={input_type!r} is not one of {INPUT_TYPES}.")
+    loaded = tf.saved_model.load(saved_model_dir)
+    if not hasattr(loaded, "predict_images_deterministic"):
+        raise ValueError(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
+    function = loaded.predict_images_deterministic.get_concrete_function()
+    if input_type == "uint8":
+        shape = function.structured_input_signature[0][0].shape
+        deterministic = loaded.predict_images_deterministic
+
+        # The cast is the graph's first op: the app hands over its RGB bytes unchanged.
+        @tf.function(input_signature=[tf.TensorSpec(shape, tf.uint8, name="images")])
+        def from_uint8(images):
+            return deterministic(tf.cast(images, tf.float32))
+
+        function = from_uint8.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], loaded)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter
+
+
+def calibration_dataset(images, input_type):
+    """The converter's representative_dataset over preprocessed images [N, S, S, 3]."""
+    return lambda: ([as_input(image, input_type)[np.newaxis]] for image in images)
+
+
+def convert(saved_model_dir, variant, output, representative=None, input_type="float32"):
+    """Converts in this process (see convert_in_subprocess); returns the output path."""
+    import tensorflow as tf
+
+    if variant not in VARIANTS:
+        raise ValueError(f"--tflite={variant!r} is not one of {VARIANTS}.")
+    converter = scoring_converter(saved_model_dir, input_type)
+    if variant in ("float16", "dynamic", "int8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if variant == "int8":
+        if representative is None or not len(representative):
+            raise ValueError("--tflite=int8 needs --representative_data (a few hundred images).")
+        # The uint8 input's cast stays a float op ahead of the first QUANTIZE.
+        ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.target_spec.supported_ops = ops + ([tf.lite.OpsSet.TFLITE_BUILTINS] if input_type == "uint8" else [])
+        converter.representative_dataset = calibration_dataset(representative, input_type)
+    _write(output, converter.convert())
+    return output
+
+
+def _write(output, data):
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "wb") as f:
+        f.write(data)
+
+
+def run_job(job, timeout=3600, module="pear_tf.exporting.converter"):
+    """Runs one conversion job (a JSON-able dict, see ``_main``) in a fresh Python process.
+
+    Arrays (``representative``, ``check_images``) travel as .npy files. Raises
+    RuntimeError with the end of the process's error output when it fails.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        job = dict(job)
+        for key in ("representative", "check_images"):
+            if job.get(key) is not None:
+                np.save(os.path.join(scratch, f"{key}.npy"), job[key])
+                job[key] = os.path.join(scratch, f"{key}.npy")
+        path = os.path.join(scratch, "job.json")
+        with open(path, "w") as f:
+            json.dump(job, f)
+        result = subprocess.run([sys.executable, "-m", module, path],
+                                capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        raise RuntimeError(f"TFLite conversion ({job.get('variant', job['action'])}) failed: " + "\n".join(lines[-8:]))
+    return result.stdout
+
+
+def _main(job_path):
+    with open(job_path) as f:
+        job = json.load(f)
+    representative = np.load(job["representative"]) if job.get("representative") else None
+    convert(job["saved_model_dir"], job["variant"], job["output"], representative, job["input_type"])
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1])
