@@ -2,68 +2,19 @@
 
 Only commands (``python -m pear_tf.<command>``) import this module, first among pear_tf's
 modules: importing it loads TensorFlow with its native start-up noise filtered out (see
-quiet_native_startup). Commands call ``define_*``, then ``key_flags_to_command()``, then
+pear_tf/startup.py). Commands call ``define_*``, then ``key_flags_to_command()``, then
 absl's app runner; libraries take the configs built here and never read FLAGS.
 """
 
-import contextlib
 import os
 import runpy
 import sys
-import tempfile
 
 from absl import flags
 
-# Lines TensorFlow's native code prints at start-up that say nothing a user can act on:
-# the absl pre-init banner, CUDA probing on a machine without a GPU, CPU-feature notes.
-STARTUP_NOISE = (
-    "All log messages before absl::InitializeLog()",
-    "cudart_stub.cc",
-    "Could not find cuda drivers",
-    "failed call to cuInit",
-    "cpu_feature_guard.cc",
-    "To enable the following instructions",
-    "rebuild TensorFlow with the appropriate compiler flags",
-    "Unable to register cuDNN factory",
-    "Unable to register cuFFT factory",
-    "Unable to register cuBLAS factory",
-    "computation placer already registered",
-    "TF-TRT Warning",
-)
+from pear_tf import startup
 
-
-@contextlib.contextmanager
-def quiet_native_startup():
-    """Holds back what native code writes to stderr in the block, then replays all but STARTUP_NOISE.
-
-    Native (C++) logging bypasses Python and TF_CPP_MIN_LOG_LEVEL does not reach the
-    messages printed before absl's logging starts, so the file descriptor is captured.
-    Set PEAR_TF_STARTUP_LOGS=1 to see everything.
-    """
-    if os.environ.get("PEAR_TF_STARTUP_LOGS") == "1":
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            for line in captured.read().decode("utf-8", "replace").splitlines(keepends=True):
-                if not any(noise in line for noise in STARTUP_NOISE):
-                    sys.stderr.write(line)
-            sys.stderr.flush()
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # INFO lines of the C++ runtime; warnings stay
-with quiet_native_startup():
-    import tensorflow as tf
-
-    tf.config.list_physical_devices("GPU")  # CUDA is probed here, inside the filter
+startup.import_tensorflow_quietly()
 
 from pear_tf.config import ModelConfig  # noqa: E402
 from pear_tf.data.splits import DATASETS, DataConfig  # noqa: E402

@@ -132,6 +132,13 @@ def _run(*args):
                           text=True, timeout=300)  # fmt: skip
 
 
+def test_a_data_tool_prints_no_startup_noise(tmp_path):
+    result = _run("-m", "pear_tf.data.synthetic", f"--out={tmp_path}", "--count=1", "--image_size=32")
+    assert result.returncode == 0, result.stderr[-2000:]
+    for noise in ("failed call to cuInit", "absl::InitializeLog", "cudart_stub"):
+        assert noise not in result.stderr, result.stderr[-2000:]
+
+
 def test_train_help_lists_its_own_flags_and_no_startup_noise():
     result = _run("-m", "pear_tf.train", "--help")  # absl exits 1 after printing the help
     for flag in ("--data_dir", "--flagfile", "--epochs", "--lambda_recon", "--backbone"):
@@ -144,8 +151,8 @@ def test_train_help_lists_its_own_flags_and_no_startup_noise():
 def test_the_start_up_filter_keeps_other_lines():
     code = (
         "import os, sys\n"
-        "from pear_tf import cli\n"
-        "with cli.quiet_native_startup():\n"
+        "from pear_tf import startup\n"
+        "with startup.quiet_native_startup():\n"
         "    os.write(2, b'W0000 cpu_feature_guard.cc:1] noise\\n')\n"
         "    os.write(2, b'a real warning\\n')\n"
     )

@@ -427,6 +427,10 @@ def main(argv):
 if __name__ == "__main__":
     from absl import app, flags
 
+    from pear_tf import startup
+
+    startup.import_tensorflow_quietly()  # before the layouts' readers load TensorFlow
+
     flags.DEFINE_string("out", "samples", "Output folder.")
     flags.DEFINE_enum("layout", None, sorted(LAYOUTS), "Write the whole set in AVA's, AADB's or FLICKR-AES's layout.")
     flags.DEFINE_list("sizes", ["4800", "300", "600"], "With --layout=ava|aadb: train, validation, test sizes.")
