@@ -122,13 +122,16 @@ def test_early_stopping_keeps_and_exports_the_best_epoch(tmp_path):
 def test_best_checkpoint_counts_patience_across_a_resume(tmp_path, tiny_model):
     from pear_tf.training.checkpointing import BestCheckpoint
 
-    best = BestCheckpoint(tiny_model, str(tmp_path), patience=2)
+    best = BestCheckpoint(tiny_model, str(tmp_path), str(tmp_path), patience=2)
     assert [best.update(e, 10 * (e + 1), s) for e, s in enumerate([0.1, 0.3, 0.2])] == [False, False, False]
     assert best.record == {"epoch": 2, "step": 20, "val_srcc": 0.3, "epochs_since": 1}
-    resumed = BestCheckpoint(tiny_model, str(tmp_path), patience=2)  # a restarted run reads best.json
+    resumed = BestCheckpoint(tiny_model, str(tmp_path), str(tmp_path), patience=2)  # a restarted run reads best.json
     assert resumed.update(3, 40, float("nan")) is True and resumed.exhausted
-    assert BestCheckpoint(tiny_model, str(tmp_path), patience=2).exhausted
+    assert BestCheckpoint(tiny_model, str(tmp_path), str(tmp_path), patience=2).exhausted
     assert os.path.basename(resumed.manager.latest_checkpoint) == "ckpt-20"
+    # Another worker's scratch folder (not the run folder) restores the run folder's best epoch.
+    scratch = BestCheckpoint(tiny_model, str(tmp_path), str(tmp_path / ".worker_1"), patience=2)
+    assert scratch.record["step"] == 20 and scratch.restore()["epoch"] == 2
 
 
 @pytest.mark.parametrize("objective", ["pear", "ce"])

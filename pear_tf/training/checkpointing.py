@@ -72,21 +72,26 @@ class BestCheckpoint:
     """The epoch with the best validation SRCC: its weights, and whether patience has run out.
 
     ``<work_dir>/best/`` holds the model's weights at that epoch and ``best.json`` the
-    record (epoch, step, val_srcc, epochs since), so a resumed run keeps counting.
+    record (epoch, step, val_srcc, epochs since). A resumed run continues the record of
+    the run folder, on every worker, so all workers of a multi-worker run take the same
+    decisions (a non-chief's scratch folder does not outlive its run).
 
     Args:
       model: the model being trained.
+      model_dir: the run folder (the chief's record and best weights are read from here).
       work_dir: where this worker writes (the run folder on the chief).
       patience: epochs without improvement before training stops (0: never stop).
     """
 
-    def __init__(self, model, work_dir, patience=0):
+    def __init__(self, model, model_dir, work_dir, patience=0):
         self.patience = patience
         self.path = os.path.join(work_dir, "best.json")
+        self.run_best_dir = os.path.join(model_dir, "best")
         self.manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), os.path.join(work_dir, "best"), 1)
         self.record = {"epoch": None, "step": None, "val_srcc": None, "epochs_since": 0}
-        if os.path.exists(self.path):
-            with open(self.path) as f:
+        run_record = os.path.join(model_dir, "best.json")
+        if os.path.exists(run_record):
+            with open(run_record) as f:
                 self.record = json.load(f)
 
     @property
@@ -108,7 +113,11 @@ class BestCheckpoint:
 
     def restore(self):
         """Loads the best epoch's weights into the model; returns the record, or None if none was saved."""
-        if self.manager.latest_checkpoint is None:
+        if self.record["step"] is None:
             return None
-        self.manager.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        path = self.manager.latest_checkpoint
+        if path is None or not path.endswith(f"-{self.record['step']}"):
+            # The best epoch was saved by an earlier run: the run folder holds it.
+            path = os.path.join(self.run_best_dir, f"ckpt-{self.record['step']}")
+        self.manager.checkpoint.restore(path).assert_existing_objects_matched()
         return self.record

@@ -56,7 +56,7 @@ def train_and_evaluate(config):
             print(resumed)
         elif config.init_from:
             report_warm_start(warm_start.warm_start(model, config.init_from), config.init_from)
-        best = BestCheckpoint(model, worker.work_dir, config.early_stopping_patience)
+        best = BestCheckpoint(model, config.model_dir, worker.work_dir, config.early_stopping_patience)
         summaries = RunSummaries(data.log_dir, worker.work_dir, data.sample_images()) if worker.chief else None
         history = train(config, model, strategy, data, checkpoint, best, summaries)
         if config.export_checkpoint == "best":
