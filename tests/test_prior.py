@@ -155,7 +155,8 @@ def test_charts_and_projector_are_written_and_not_empty(tmp_path):
     analysis.write_projector(str(tmp_path / "projector"), rng.normal(size=(10, 4)), [True, False] * 5)
     assert os.path.exists(tmp_path / "projector" / "projector_config.pbtxt")
     with open(tmp_path / "projector" / "metadata.tsv") as f:
-        assert f.read().splitlines() == ["label"] + ["high", "low"] * 5
+        # One column: N lines for N points, no header (TensorBoard reads one only with 2+ columns).
+        assert f.read().splitlines() == ["high", "low"] * 5
 
 
 def test_pear_trains_with_a_frozen_cached_prior(prior_run, tmp_path):
