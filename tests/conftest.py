@@ -43,3 +43,17 @@ def tiny_model():
     model.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3), jit_compile=False)
     model.build_optimizers()
     return model
+
+
+def export_tiny_pear(base, dataset="synthetic", mc_samples=0):
+    """A tiny untrained PEAR (seed 0) exported as the next version of ``base``: (its version folder, the model)."""
+    import keras
+
+    from pear_tf.exporting import saved_model
+    from pear_tf.model import PEAR
+
+    keras.utils.set_random_seed(0)
+    model = PEAR(TINY, seed=0)
+    model.build_all()
+    metadata = saved_model.export_metadata(model, dataset)
+    return saved_model.export_saved_model(model, str(base), metadata, mc_samples=mc_samples), model

@@ -12,7 +12,6 @@ from PIL import Image
 
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.data import synthetic
-from pear_tf.exporting import saved_model as export_lib
 from pear_tf.personal import protocol, ratings, taste
 from pear_tf.personal.adapt import fit_taste
 from pear_tf.personal.run import PersonalizeConfig, personalize
@@ -100,16 +99,10 @@ def test_every_bad_row_is_skipped_with_its_reason(tmp_path):
 
 @pytest.fixture(scope="module")
 def generic_model(tmp_path_factory):
-    import keras
+    from tests.conftest import export_tiny_pear
 
-    from tests.conftest import TINY
-    from pear_tf.model import PEAR
-
-    keras.utils.set_random_seed(0)
-    model = PEAR(TINY, seed=0)
-    model.build_all()
     base = str(tmp_path_factory.mktemp("generic") / "generic")
-    export_lib.export_saved_model(model, base, export_lib.export_metadata(model, "flickr_aes"), mc_samples=4)
+    export_tiny_pear(base, dataset="flickr_aes", mc_samples=4)
     return base
 
 

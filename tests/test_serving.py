@@ -89,16 +89,10 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    import keras
+    from tests.conftest import export_tiny_pear
 
-    from pear_tf.model import PEAR
-    from tests.conftest import TINY
-
-    keras.utils.set_random_seed(0)
-    model = PEAR(TINY, seed=0)
-    model.build_all()
     base = str(tmp_path_factory.mktemp("savedmodels") / "pear")
-    export_lib.export_saved_model(model, base, export_lib.export_metadata(model, "synthetic"), mc_samples=0)
+    _, model = export_tiny_pear(base, mc_samples=0)
     return base, model
 
 

@@ -19,17 +19,10 @@ SCREENSHOT_COPY = os.environ.get("PEAR_SERVING_SCREENSHOT")
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    import keras
+    from tests.conftest import export_tiny_pear
 
-    from pear_tf.exporting import saved_model as export_lib
-    from pear_tf.model import PEAR
-    from tests.conftest import TINY
-
-    keras.utils.set_random_seed(0)
-    model = PEAR(TINY, seed=0)
-    model.build_all()
     base = str(tmp_path_factory.mktemp("savedmodels") / "pear")
-    export_lib.export_saved_model(model, base, export_lib.export_metadata(model, "synthetic"), mc_samples=4)
+    export_tiny_pear(base, mc_samples=4)
     server = LiveServer(base)
     yield server
     server.stop()
