@@ -2,6 +2,16 @@
 
     python benchmarks/tflite.py                                    # random-weight PEARs at 224 px
     python benchmarks/tflite.py --models=resnet50=savedmodels/r50,mobilenet_v3_large=savedmodels/mnv3
+    python benchmarks/tflite.py --models=resnet50=runs/r50,mobilenet_v3_large=runs/mnv3 --image_size=224
+
+A model is a SavedModel (base or version folder), scored at its own size, or a
+pear_tf.train run folder, whose best epoch is rebuilt at ``--image_size`` (0: the size
+it was trained at). A network trained at 64 px and rebuilt at 224 px scores little of
+meaning, but its activations have trained statistics, so its int8 file quantizes and
+runs as a trained one would: that is what the latency of int8 depends on. Random
+weights do not give that: a random MobileNetV3's activations shrink layer by layer
+(scales of 1e-7 and below), and XNNPACK refuses int8 ops whose scale ratios are that
+far apart, which splits the graph and slows int8 for reasons no trained model has.
 
 For each model, every variant is written by the export itself (``export_tflite``: a
 subprocess per conversion, the model's metadata in the file; int8 keeps the fewest
@@ -26,13 +36,15 @@ from absl import app, flags  # noqa: E402
 from pear_tf.exporting import agreement, tflite  # noqa: E402
 from pear_tf.exporting.representative import representative_images  # noqa: E402
 from pear_tf.inference.metadata import image_size, read_metadata  # noqa: E402
-from pear_tf.inference.tflite import as_input, invoke_seconds, read_tflite_metadata  # noqa: E402
+from pear_tf.inference.tflite import as_input, invoke_seconds, read_tflite_metadata, xnnpack_partitions  # noqa: E402
 from pear_tf.inference.versions import latest_version_dir  # noqa: E402
 
-flags.DEFINE_list("models", [], "name=SavedModel pairs; default: random-weight PEARs of --backbones.")
+flags.DEFINE_list("models", [], "name=PATH pairs, PATH a SavedModel or a pear_tf.train run folder; default: "
+                  "random-weight PEARs of --backbones.")  # fmt: skip
 flags.DEFINE_list("backbones", ["resnet50", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0"],
                   "Backbones of the random-weight PEARs (without --models).")  # fmt: skip
-flags.DEFINE_integer("image_size", 224, "Input size of the random-weight PEARs.")
+flags.DEFINE_integer("image_size", 224, "Input size of the random-weight PEARs and of run folders' best epochs "
+                     "(0: a run's own size).")  # fmt: skip
 flags.DEFINE_integer("images", 100, "Images for the Spearman column.")
 flags.DEFINE_integer("check_images", 100, "Held-out images of the export's agreement check (and int8 search).")
 flags.DEFINE_integer("representative_count", 100, "int8 calibration images.")
@@ -57,6 +69,28 @@ def random_saved_model(backbone, size, base):
     model = PEAR(ModelConfig(backbone=backbone, image_size=size, recon_size=16))
     model.build_all()
     return export_saved_model(model, os.path.join(base, backbone), export_metadata(model, "random weights"), 0)
+
+
+def run_saved_model(model_dir, size, base):
+    """A run folder's best epoch, built at ``size`` (0: its own), exported as a SavedModel."""
+    from pear_tf.exporting.saved_model import export_saved_model, restore_model, run_metadata
+
+    model, checkpoint = restore_model(model_dir, "best", size or None)
+    name = os.path.basename(os.path.normpath(model_dir))
+    return export_saved_model(model, os.path.join(base, name), run_metadata(model, model_dir, checkpoint), 0)
+
+
+def saved_models(scratch):
+    """{name: SavedModel version folder} of the table's models."""
+    if not FLAGS.models:
+        return {b: random_saved_model(b, FLAGS.image_size, scratch + "/sm") for b in FLAGS.backbones}
+    models = {}
+    for name, path in (pair.split("=", 1) for pair in FLAGS.models):
+        if os.path.exists(os.path.join(path, "model_config.json")):
+            models[name] = run_saved_model(path, FLAGS.image_size, scratch + "/runs")
+        else:
+            models[name] = latest_version_dir(path)
+    return models
 
 
 def export_all(name, path, scratch):
@@ -92,14 +126,10 @@ def time_all(files):
 def main(argv):
     del argv
     with tempfile.TemporaryDirectory() as scratch:
-        if FLAGS.models:
-            models = dict(pair.split("=", 1) for pair in FLAGS.models)
-        else:
-            models = {b: random_saved_model(b, FLAGS.image_size, scratch + "/sm") for b in FLAGS.backbones}
+        models = saved_models(scratch)
         rows, files = [], {}
-        size = {name: image_size(read_metadata(latest_version_dir(p))) for name, p in models.items()}
+        size = {name: image_size(read_metadata(path)) for name, path in models.items()}
         for name, path in models.items():
-            path = latest_version_dir(path)
             for key, (output, note) in export_all(name, path, scratch).items():
                 files[(name, *key)] = (output, key[1], size[name])
                 rows.append((name, path, key, output, note))
@@ -108,16 +138,18 @@ def main(argv):
         print(f"{len(models)} models; Spearman on {FLAGS.images} synthetic images (seed 7); invoke median "
               f"of {FLAGS.rounds}×{FLAGS.repeats}; ratios to {base} float32")  # fmt: skip
         print(
-            "| model | px | variant | input | size MiB | invoke ms 1 thr (×) | invoke ms 2 thr (×) | Spearman | note |"
+            "| model | px | variant | input | size MiB | XNNPACK partitions | invoke ms 1 thr (×) "
+            "| invoke ms 2 thr (×) | Spearman | note |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for name, path, (variant, input_type), output, note in rows:
             images = representative_images("synthetic", size[name], FLAGS.images, seed=7)
             rho = agreement.agreement(path, output, images)["spearman"]
             one, two = latency[((name, variant, input_type), 1)], latency[((name, variant, input_type), 2)]
             ref1, ref2 = latency[((base, "float32", "float32"), 1)], latency[((base, "float32", "float32"), 2)]
             print(f"| {name} | {size[name]} | {variant} | {input_type} | {os.path.getsize(output) / 2**20:.2f} | "
-                  f"{one:.3f} ({one / ref1:.3f}) | {two:.3f} ({two / ref2:.3f}) | {rho:.4f} | {note} |")  # fmt: skip
+                  f"{xnnpack_partitions(output)} | {one:.3f} ({one / ref1:.3f}) | {two:.3f} ({two / ref2:.3f}) | "
+                  f"{rho:.4f} | {note} |")  # fmt: skip
 
 
 if __name__ == "__main__":

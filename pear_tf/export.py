@@ -4,7 +4,8 @@
     python -m pear_tf.export --saved_model_dir=savedmodels/demo --tflite=int8 \\
         --representative_data=synthetic --output=pear_int8.tflite [--tflite_input=uint8]
 
-The first restores the run's latest checkpoint and writes ``<export_dir>/<next version>/``
+The first restores the run's latest checkpoint (``--epoch=best``: its best validation
+epoch, as train's ``--export=best`` does) and writes ``<export_dir>/<next version>/``
 with the ``serving_default`` and ``predict_images`` signatures (DESIGN.md §6) and a
 metadata asset holding the training flags and test metrics. The second converts the
 scoring graph to TFLite with builtin ops only (float32, float16, dynamic or int8), in
@@ -31,6 +32,11 @@ def define_flags():
 
     flags.DEFINE_string("model_dir", None, "A pear_tf.train run folder (model_config.json, checkpoints/).")
     flags.DEFINE_string("export_dir", None, "The model's base folder, savedmodels/<name>.")
+    flags.DEFINE_enum(
+        "epoch", "last", ["last", "best"],
+        "With --model_dir: export the latest checkpoint, or the epoch with the best validation SRCC (best/, what "
+        "train's --export=best exports; eval_metrics.json holds that epoch's test metrics).",
+    )  # fmt: skip
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind score_std (0: none).")
     flags.DEFINE_string("saved_model_dir", None, "With --tflite: a SavedModel, or a base folder (its latest version).")
     flags.DEFINE_enum("tflite", None, VARIANTS, "Convert --saved_model_dir to this TFLite variant.")
@@ -81,7 +87,7 @@ def main(argv):
         raise app.UsageError("Give --model_dir and --export_dir (SavedModel), or --saved_model_dir and --tflite.")
     from pear_tf.exporting.saved_model import export_run
 
-    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples)
+    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import tensorflow as tf
 from pear_tf import cli
 from pear_tf.config import ModelConfig
 from pear_tf.model import PEAR
-from pear_tf.model.backbone import BACKBONES, BATCHNORM_MOMENTUM, FEATURES, build_backbone
+from pear_tf.model.backbone import BACKBONES, BATCHNORM_MOMENTUM, FEATURES, build_backbone, hard_swish
 
 # keras.applications' include_top=False counts (independent of the input size).
 PARAMETERS = {"mobilenet_v3_large": 2_996_352, "mobilenet_v3_small": 939_120, "efficientnet_b0": 4_049_571}
@@ -40,6 +40,14 @@ def test_mobilenet_v3_normalises_inside_and_trains_its_batchnorm_at_0_99():
     assert len(rescaling) == 1 and rescaling[0].scale == pytest.approx(1 / 127.5) and rescaling[0].offset == -1.0
     norms = [layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert norms and all(layer.momentum == BATCHNORM_MOMENTUM for layer in norms)
+
+
+def test_mobilenet_v3_hard_swish_is_keras_s_in_other_ops():
+    x = np.linspace(-8, 8, 1601, dtype=np.float32)
+    np.testing.assert_allclose(hard_swish(x), keras.activations.hard_swish(x), atol=1e-6)
+    network = build_backbone("mobilenet_v3_large", 32).layers[-1]
+    activations = [layer.activation for layer in network.layers if isinstance(layer, keras.layers.Activation)]
+    assert activations.count(hard_swish) == 20 and keras.activations.hard_swish not in activations
 
 
 def test_efficientnet_normalises_with_the_imagenet_statistics_whatever_its_weights():
@@ -85,3 +93,54 @@ def test_pear_on_mobilenet_v3_feeds_the_same_latents_and_heads_and_restores_from
     tf.train.Checkpoint(model=restored).restore(path).expect_partial().assert_existing_objects_matched()
     again = restored.score(tf.constant(_images(32)))
     np.testing.assert_allclose(again["score"].numpy(), scores["score"].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "efficientnet_b0"])
+def test_a_phone_backbone_trains_exports_serves_scores_in_beam_and_converts(name, tmp_path):
+    """Train (one tiny epoch), export, serve, Beam and TFLite on a phone backbone: the same code as ResNet50's."""
+    import base64
+    import glob
+    import json
+    import os
+
+    from pear_tf.data import splits, synthetic
+    from pear_tf.exporting import tflite as tflite_lib
+    from pear_tf.inference import beam as beam_lib
+    from pear_tf.inference.tflite import TFLiteScorer, load_image
+    from pear_tf.training import config as train_config
+    from pear_tf.training import run as train_lib
+    from tests.test_serving import LiveServer
+
+    config = train_config.TrainConfig(
+        model=ModelConfig(backbone=name, image_size=32, recon_size=16),
+        data=splits.DataConfig(synthetic_sizes=(64, 16, 16)),
+        model_dir=str(tmp_path / "run"),
+        export_dir=str(tmp_path / "savedmodels" / name),
+        batch_size=16,
+        epochs=1,
+        mc_samples=0,
+        verbose=0,
+    )
+    path = train_lib.train_and_evaluate(config)["export_path"]
+    images = synthetic.write_samples(str(tmp_path / "images"), 3, size=40)
+    predict = tf.saved_model.load(path).signatures["serving_default"]
+    expected = [float(predict(image_bytes=tf.constant([open(p, "rb").read()]))["score"][0]) for p in images]
+
+    live = LiveServer(os.path.dirname(path), name=name)
+    try:
+        body = {"instances": [{"b64": base64.b64encode(open(p, "rb").read()).decode()} for p in images]}
+        status, answer = live.request(f"/v1/models/{name}:predict", body)
+    finally:
+        live.stop()
+    assert status == 200, answer
+    np.testing.assert_allclose([p["score"] for p in answer["predictions"]], expected, atol=1e-5)
+
+    prefix = str(tmp_path / "beam" / "scores")
+    summary = beam_lib.run(beam_lib.BeamScoreConfig(model=path, inputs=(str(tmp_path / "images" / "*"),),
+                                                    output=prefix), ["--runner=DirectRunner"])  # fmt: skip
+    rows = {r["path"]: r for f in glob.glob(prefix + "-0*.jsonl") for r in map(json.loads, open(f))}
+    assert summary["scored"] == 3 and [rows[p]["score"] for p in images] == pytest.approx(expected, abs=1e-5)
+
+    output = tflite_lib.convert_in_subprocess(path, "float32", str(tmp_path / "m.tflite"))
+    scores = [float(TFLiteScorer(output).score(load_image(p, 32))["score"]) for p in images]
+    np.testing.assert_allclose(scores, expected, atol=1e-4)

@@ -99,3 +99,32 @@ def test_export_cli_reexports_a_trained_run(tiny_model, tmp_path):
         metadata = json.load(f)
     assert metadata["dataset"] == "synthetic" and metadata["metrics"]["srcc"] == 0.7
     assert "--epochs=3" in metadata["training_flags"]
+
+
+def test_a_run_s_best_epoch_and_another_input_size_restore(tiny_model, tmp_path):
+    import keras
+    import pytest
+
+    from pear_tf.exporting.saved_model import restore_model
+    from pear_tf.model import PEAR
+
+    run = tmp_path / "run"
+    (run / "model_config.json").parent.mkdir(parents=True)
+    (run / "model_config.json").write_text(tiny_model.config.to_json())
+    tf.train.Checkpoint(model=tiny_model).save(str(run / "best" / "ckpt"))
+    keras.utils.set_random_seed(7)
+    later = PEAR(tiny_model.config, seed=7)  # other weights: the last epoch differs from the best
+    later.build_all()
+    tf.train.Checkpoint(model=later).save(str(run / "checkpoints" / "ckpt"))
+    images = tf.random.uniform([2, 32, 32, 3], 0, 255, seed=5)
+    best, checkpoint = restore_model(str(run), "best")
+    assert "best" in checkpoint
+    np.testing.assert_allclose(best.score(images)["score"], tiny_model.score(images)["score"], rtol=1e-5)
+    last, _ = restore_model(str(run))
+    np.testing.assert_allclose(last.score(images)["score"], later.score(images)["score"], rtol=1e-5)
+    # The same weights in a network built for 64 px (what benchmarks/tflite.py times at phone sizes).
+    wide, _ = restore_model(str(run), "best", image_size=64)
+    assert wide.config.image_size == 64 and wide.score(tf.zeros([1, 64, 64, 3]))["score"].shape == (1,)
+    np.testing.assert_array_equal(wide.backbone.get_weights()[0], tiny_model.backbone.get_weights()[0])
+    with pytest.raises(FileNotFoundError, match="best/"):
+        restore_model(str(tmp_path / "nothing"), "best")

@@ -18,7 +18,7 @@ from pear_tf.data import splits
 from pear_tf.exporting.int8_search import _counts_to_try
 from pear_tf.exporting.tflite_metadata import write_tflite_metadata
 from pear_tf.inference.metadata import read_metadata
-from pear_tf.inference.tflite import TFLiteScorer, read_tflite_metadata
+from pear_tf.inference.tflite import TFLiteScorer, read_tflite_metadata, xnnpack_partitions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -115,7 +115,9 @@ def test_int8_keeps_the_named_number_of_worst_layers_in_float(trained, tmp_path)
     assert float_layers["size_bytes"]["selected"] > float_layers["size_bytes"]["all_int8"]
     assert set(float_layers["invoke_ms"]) == {"selected", "all_int8"}
     assert result["spearman"] > 0.9 and TFLiteScorer(output).input_type == "uint8"
-    assert float_layers["spearman"]["2"] == pytest.approx(result["spearman"])
+    # The search chose on images of its own, not on the check's 60 (which test the choice).
+    assert float_layers["search_images"] == {"count": 60, "which": "separate"}
+    assert 0.9 < float_layers["spearman"]["2"] <= 1 and float_layers["spearman"]["2"] != result["spearman"]
     assert set(float_layers["spearman"]) == {"0", "2"}  # all-int8 too: the baseline of the cost
 
 
@@ -210,6 +212,17 @@ def test_export_and_tflite_score_clis(trained, tmp_path):
     assert "WARNING: this model was trained on the synthetic demo set" in run.stdout
 
 
+def _full_int8_of(model, tmp_path, representative):
+    """A Keras model [1, 32, 32, 3] → [1, k] as the export's scoring graph, converted to full int8."""
+    module = tf.Module()
+    module.variables_ = model.variables
+    module.predict_images_deterministic = tf.function(
+        lambda images: {"score": model(images)}, input_signature=[tf.TensorSpec([1, 32, 32, 3], tf.float32)]
+    )
+    tf.saved_model.save(module, str(tmp_path / "sm"))
+    return tflite_lib.convert_in_subprocess(str(tmp_path / "sm"), "int8", str(tmp_path / "int8.tflite"), representative)
+
+
 def test_resnet50_input_normalization_survives_full_int8(tmp_path):
     """ResNet50's input path (BGR reorder, mean subtraction, padded 7x7 conv) through full int8.
 
@@ -227,17 +240,37 @@ def test_resnet50_input_normalization_survives_full_int8(tmp_path):
     x = keras.layers.ZeroPadding2D(3)(CaffeNormalization()(inputs))
     x = keras.layers.ReLU()(keras.layers.BatchNormalization()(keras.layers.Conv2D(8, 7, strides=2)(x)))
     model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
-    module = tf.Module()
-    module.variables_ = model.variables
-    module.predict_images_deterministic = tf.function(
-        lambda images: {"score": model(images)}, input_signature=[tf.TensorSpec([1, 32, 32, 3], tf.float32)]
-    )
-    tf.saved_model.save(module, str(tmp_path / "sm"))
     images = representative_images("synthetic", 32, 60)
-    output = tflite_lib.convert_in_subprocess(str(tmp_path / "sm"), "int8", str(tmp_path / "n.tflite"), images[:40])
+    output = _full_int8_of(model, tmp_path, images[:40])
     scorer = TFLiteScorer(output)
     errors = []
     for image in images[40:]:
         expected = model(image[np.newaxis]).numpy()[0]
         errors.append(np.abs(scorer.score(image)["score"] - expected).max() / np.abs(expected).max())
     assert np.mean(errors) < 0.05, np.mean(errors)
+
+
+def test_mobilenet_v3_hard_swish_runs_in_int8_inside_one_xnnpack_partition(tmp_path):
+    """An expand conv, BatchNorm and MobileNetV3's hard-swish, as the backbone builds them, in full int8.
+
+    Keras's own hard-swish becomes TFLite's HARD_SWISH op, which XNNPACK runs in float
+    only: in int8 each one split the graph (22 partitions for MobileNetV3-Large, int8
+    slower than float). The backbone's hard_swish converts to ADD+RELU6, MUL, MUL.
+    """
+    import keras
+
+    from pear_tf.model.backbone import hard_swish
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
+    x = keras.layers.Activation(hard_swish)(keras.layers.BatchNormalization()(keras.layers.Conv2D(16, 3)(x)))
+    x = keras.layers.Activation(hard_swish)(keras.layers.BatchNormalization()(keras.layers.Conv2D(16, 1)(x)))
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+    images = representative_images("synthetic", 32, 60)
+    output = _full_int8_of(model, tmp_path, images[:40])
+    scorer = TFLiteScorer(output)
+    assert "HARD_SWISH" not in {op["op_name"] for op in scorer.interpreter._get_ops_details()}
+    assert xnnpack_partitions(output) == 1
+    errors = [np.abs(scorer.score(image)["score"] - model(image[np.newaxis]).numpy()[0]).max() for image in images[40:]]
+    assert np.mean(errors) < 0.05 * np.abs(model(images[40:]).numpy()).max(), np.mean(errors)

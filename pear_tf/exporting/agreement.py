@@ -69,6 +69,23 @@ def held_out_images(source, image_size, count, calibrated=0):
         return images, "calibration (no held-out image left in the folder)"
 
 
+def search_images(source, image_size, count, calibrated=0):
+    """Images the int8 search chooses its float layers by: neither calibration nor check images.
+
+    Choosing on the check's own images would make the check pass by construction: synthetic
+    images of a third seed, or the folder's images after the calibration and the check's
+    (the check's own when the folder has none left, which the phrase says).
+
+    Returns:
+      (images [N, S, S, 3], a phrase saying which they are).
+    """
+    try:
+        return representative_images(source, image_size, count, seed=2, skip=calibrated + count), "separate"
+    except ValueError:  # the folder has no image past the check's
+        images, _ = held_out_images(source, image_size, count, calibrated)
+        return images, "the check's own (no other image left in the folder)"
+
+
 def check_agreement(saved_model_dir, tflite_path, image_size, source, count, calibrated=0, min_spearman=0.98):
     """Scores ``count`` held-out images with both models; raises AgreementError below ``min_spearman``.
 

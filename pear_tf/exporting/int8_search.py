@@ -6,9 +6,10 @@ the float activation's spread (rmse / std: see ``ranked_layers``), worst first, 
 model is re-quantized with
 the N worst kept in float (the debugger's ``denylisted_nodes``: those ops run in float,
 with QUANTIZE/DEQUANTIZE around them, still builtin ops) for N = 0, 1, 2, 4, … until the
-agreement check passes, then bisected down to the fewest N that passes. The search runs
-in a fresh process (the converter leaks memory) and scores the same held-out images the
-export's agreement check then scores, so the check agrees with the search.
+agreement bar is reached, then bisected down to the fewest N that reaches it. The search
+runs in a fresh process (the converter leaks memory) and chooses N on images of its own
+(agreement.search_images), not on the export check's held-out images: the check that
+follows is then a test of the choice, not a replay of it, and can fail it.
 """
 
 import csv
@@ -21,7 +22,7 @@ import tempfile
 import numpy as np
 from scipy import stats
 
-from pear_tf.exporting.agreement import held_out_images, reference_scores, tflite_scores
+from pear_tf.exporting.agreement import reference_scores, search_images, tflite_scores
 from pear_tf.exporting.converter import calibration_dataset, run_job, scoring_converter
 from pear_tf.inference.tflite import as_input, invoke_seconds
 
@@ -150,8 +151,8 @@ def keep_layers_in_float(saved_model_dir, output, representative, source, image_
     """Writes an int8 ``output`` with the fewest worst layers in float that keeps the ranking.
 
     Args:
-      representative: calibration images [N, S, S, 3]; ``source`` gives the check's held-out
-        ones, after the ``calibrated`` first (as agreement.check_agreement takes them).
+      representative: calibration images [N, S, S, 3]; ``source`` gives the search's own
+        images (agreement.search_images: neither the ``calibrated`` first nor the check's).
       float_layers: "auto" (search) or a count of the worst layers kept in float.
 
     Returns:
@@ -160,8 +161,8 @@ def keep_layers_in_float(saved_model_dir, output, representative, source, image_
       and the cost against all-int8: ``size_bytes`` and ``invoke_ms`` of both.
     """
     if float_layers == "auto" and not check_images:
-        raise ValueError("--int8_float_layers=auto needs --check_images (the search scores them).")
-    images, _ = held_out_images(source, image_size, check_images or 20, calibrated)
+        raise ValueError("--int8_float_layers=auto needs --check_images (the search scores as many of its own).")
+    images, which = search_images(source, image_size, check_images or 20, calibrated)
     with tempfile.TemporaryDirectory() as scratch:
         report_path = os.path.join(scratch, "report.json")
         run_job({"action": "int8_search", "saved_model_dir": saved_model_dir, "output": output, "report": report_path,
@@ -170,6 +171,7 @@ def keep_layers_in_float(saved_model_dir, output, representative, source, image_
                 module="pear_tf.exporting.int8_search")  # fmt: skip
         with open(report_path) as f:
             report = json.load(f)
+    report["search_images"] = {"count": len(images), "which": which}
     all_int8 = output + ".all_int8"
     image = as_input(images[0], input_type)
     report["size_bytes"] = {"selected": os.path.getsize(output), "all_int8": os.path.getsize(all_int8)}
@@ -185,8 +187,10 @@ def _print_report(report):
                        f"{layer['steps']:.2f} steps)" for layer in report["layers"])  # fmt: skip
     size, invoke = report["size_bytes"], report["invoke_ms"]
     tried = ", ".join(f"{k}: {v:.4f}" for k, v in report["spearman"].items())
+    search = report["search_images"]
     print(f"int8: {report['count']} of {report['total_layers']} quantized layers kept in float"
-          f"{': ' + layers if layers else ''}. Spearman by layers in float: {tried}."
+          f"{': ' + layers if layers else ''}. Spearman by layers in float on {search['count']} search images "
+          f"({search['which']}): {tried}."
           + ("" if report["found"] else " No count reached --min_spearman; the best is kept."))  # fmt: skip
     print(f"Cost against all-int8: size {size['selected'] / 2**20:.2f} MiB vs {size['all_int8'] / 2**20:.2f} MiB "
           f"({size['selected'] / size['all_int8']:.2f}×), invoke {invoke['selected']:.3f} ms vs "

@@ -124,19 +124,37 @@ def write_version(export_dir, metadata, make_module):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def restore_model(model_dir):
-    """The model trained in ``model_dir`` (PEAR or a baseline): its model_config.json and latest checkpoint."""
+EPOCHS = ("last", "best")
+
+
+def restore_model(model_dir, epoch="last", image_size=None):
+    """The model trained in ``model_dir`` (PEAR or a baseline), rebuilt from model_config.json.
+
+    Args:
+      epoch: "last" (the latest checkpoint) or "best" (the epoch with the best validation
+        SRCC, ``<model_dir>/best/``: what train's ``--export=best`` exports).
+      image_size: build the network for another input side than it was trained at (the
+        backbones are convolutional with global pooling, so every weight fits). Its scores
+        then mean little; benchmarks use it to time a trained network at phone sizes.
+
+    Returns:
+      (model, the checkpoint path restored).
+    """
+    if epoch not in EPOCHS:
+        raise ValueError(f"epoch={epoch!r} is not one of {EPOCHS}.")
     config_path = os.path.join(model_dir, "model_config.json")
-    latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+    folder = os.path.join(model_dir, "checkpoints" if epoch == "last" else "best")
+    latest = tf.train.latest_checkpoint(folder)
     if not os.path.exists(config_path) or latest is None:
         raise FileNotFoundError(
-            f"--model_dir={model_dir!r} is not a finished pear_tf.train run: "
-            "it needs model_config.json and checkpoints/."
+            f"--model_dir={model_dir!r} is not a finished pear_tf.train run: it needs model_config.json and "
+            + ("checkpoints/." if epoch == "last" else "best/ (a run that validated at least one epoch).")
         )
     with open(config_path) as f:
         config = ModelConfig.from_json(f.read())
     # No weights download: every weight comes from the checkpoint.
-    model = build_rating_model(dataclasses.replace(config, backbone_weights=None))
+    config = dataclasses.replace(config, backbone_weights=None, image_size=image_size or config.image_size)
+    model = build_rating_model(config)
     model.build_all()
     tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
     return model, latest
@@ -159,9 +177,9 @@ def run_metadata(model, model_dir, checkpoint):
     return export_metadata(model, dataset, extra)
 
 
-def export_run(model_dir, export_dir, mc_samples=16):
-    """Exports a training run's latest checkpoint as the next version of ``export_dir``; returns its path."""
-    model, checkpoint = restore_model(model_dir)
+def export_run(model_dir, export_dir, mc_samples=16, epoch="last"):
+    """Exports a training run's ``epoch`` ("last" or "best") as the next version of ``export_dir``; returns its path."""
+    model, checkpoint = restore_model(model_dir, epoch)
     path = export_saved_model(model, export_dir, run_metadata(model, model_dir, checkpoint), mc_samples)
     print(f"Exported {checkpoint} to {path}")
     return path

@@ -90,6 +90,21 @@ def invoke_seconds(path, image, repeats=20, num_threads=None):
     return float(np.median(times))
 
 
+def xnnpack_partitions(path, num_threads=None):
+    """How many partitions of a .tflite file LiteRT's default XNNPACK delegate runs.
+
+    Between partitions, the ops XNNPACK did not take run on LiteRT's own kernels. One
+    partition is the fast path; a full-int8 model split into many runs slower than its
+    float file (issue 16: each int8 HARD_SWISH split MobileNetV3 once more).
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    interpreter.allocate_tensors()
+    # The only listing of the delegated graph that LiteRT's Python API has.
+    return sum(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
+
+
 def load_image(path, image_size):
     """A file through the documented preprocessing (pear_tf's one preprocessing function)."""
     with open(path, "rb") as f:

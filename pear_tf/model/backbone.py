@@ -50,6 +50,19 @@ class CaffeNormalization(keras.layers.Layer):
         return bgr - keras.ops.convert_to_tensor(_CAFFE_MEAN_BGR, dtype=bgr.dtype)
 
 
+@keras.saving.register_keras_serializable(package="pear_tf")
+def hard_swish(x):
+    """x·relu6(x + 3)/6, written as relu6(x + 3)·(x/6) so that int8 TFLite runs it in XNNPACK.
+
+    Keras's own hard_swish converts to TFLite's HARD_SWISH op, which LiteRT's XNNPACK
+    delegate runs in float only: in a full-int8 MobileNetV3 each of its 20 hard-swishes
+    splits the graph into another delegate partition run between slower reference int8
+    kernels. In this order the converter does not fuse the pattern: ADD (with RELU6 fused),
+    MUL, MUL, all int8 in XNNPACK. The same function in float.
+    """
+    return keras.ops.relu6(x + 3.0) * (x * (1.0 / 6.0))
+
+
 def _resolve_weights(weights, backbone="resnet50"):
     if weights in (None, "", "none", "None"):
         return None
@@ -110,6 +123,9 @@ def _mobilenet_v3_backbone(image_size, weights, name, large):
     for layer in network.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = BATCHNORM_MOMENTUM
+        # Same values, other ops for TFLite (see hard_swish). No variable changes.
+        if isinstance(layer, keras.layers.Activation) and layer.activation is keras.activations.hard_swish:
+            layer.activation = hard_swish
     return keras.Model(inputs, network(inputs), name=name)
 
 
