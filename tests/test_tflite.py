@@ -274,3 +274,19 @@ def test_mobilenet_v3_hard_swish_runs_in_int8_inside_one_xnnpack_partition(tmp_p
     assert xnnpack_partitions(output) == 1
     errors = [np.abs(scorer.score(image)["score"] - model(image[np.newaxis]).numpy()[0]).max() for image in images[40:]]
     assert np.mean(errors) < 0.05 * np.abs(model(images[40:]).numpy()).max(), np.mean(errors)
+
+
+def test_the_report_says_when_the_float_layers_outweigh_a_float16_file(capsys):
+    from pear_tf.exporting.int8_search import _print_report
+
+    report = {"count": 61, "total_layers": 83, "found": True, "layers": [], "spearman": {"0": 0.96, "61": 0.99},
+              "search_images": {"count": 100, "which": "separate"},
+              "size_bytes": {"selected": 90 * 2**20, "all_int8": 23 * 2**20},
+              "invoke_ms": {"selected": 7.0, "all_int8": 1.5}}  # fmt: skip
+    _print_report(report)
+    out = capsys.readouterr().out
+    assert "61 of 83 quantized layers kept in float" in out and "on 100 search images (separate)" in out
+    assert "larger than a float16 file would be (about 46 MiB): --tflite=dynamic" in out
+    report["size_bytes"]["selected"] = 30 * 2**20
+    _print_report(report)
+    assert "float16 file" not in capsys.readouterr().out
