@@ -12,7 +12,8 @@ no sampling on device), ``distribution`` and ``attributes``.
 Full int8 keeps the ranking by keeping a few layers in float (``float_layers``): TFLite's
 QuantizationDebugger measures each layer's int8 error, the layers are ranked by it against
 their own float spread, and ``auto`` keeps the fewest of the worst in float that reach the
-agreement bar on images of the search's own (int8_search.py); the check then tests that. Every file carries the SavedModel's metadata (tflite_metadata.py).
+agreement bar on images of the search's own (int8_search.py); the check then tests that.
+Every file carries the SavedModel's metadata (tflite_metadata.py).
 
 TF 2.21's converter leaks memory on every call, so every conversion runs in a fresh Python
 process (converter.py).
