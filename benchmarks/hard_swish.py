@@ -18,14 +18,13 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from pear_tf.config import ModelConfig  # noqa: E402
 from pear_tf.exporting import tflite  # noqa: E402
 from pear_tf.exporting.representative import representative_images  # noqa: E402
 from pear_tf.exporting.saved_model import export_metadata, export_saved_model, restore_model, run_metadata  # noqa: E402
-from pear_tf.inference.tflite import invoke_seconds, xnnpack_partitions  # noqa: E402
+from pear_tf.inference.tflite import interleaved_invoke_ms, xnnpack_partitions  # noqa: E402
 from pear_tf.model import PEAR  # noqa: E402
 from pear_tf.model import backbone as backbone_lib  # noqa: E402
 
@@ -53,17 +52,6 @@ def mobilenet_files(scratch, activation, label):
     return files
 
 
-def median_invoke_ms(files):
-    """{(name, threads): median invoke() ms}, every file timed once per round, rounds interleaved."""
-    image = representative_images("synthetic", FLAGS.image_size, 1, seed=11)[0]
-    times = {(name, threads): [] for name in files for threads in (1, 2)}
-    for _ in range(FLAGS.rounds):
-        for name, file in files.items():
-            for threads in (1, 2):
-                times[(name, threads)].append(invoke_seconds(file, image, FLAGS.repeats, threads))
-    return {key: 1000 * float(np.median(values)) for key, values in times.items()}
-
-
 def main(argv):
     del argv
     with tempfile.TemporaryDirectory() as scratch:
@@ -75,7 +63,8 @@ def main(argv):
                                                           check_images=0)[0]}  # fmt: skip
         files.update(mobilenet_files(scratch, keras.activations.hard_swish, "Keras's HARD_SWISH"))
         files.update(mobilenet_files(scratch, backbone_lib.hard_swish, "pear_tf's hard_swish"))
-        ms = median_invoke_ms(files)
+        image = representative_images("synthetic", FLAGS.image_size, 1, seed=11)[0]
+        ms = interleaved_invoke_ms({name: (file, image) for name, file in files.items()}, FLAGS.rounds, FLAGS.repeats)
         base1, base2 = ms[("ResNet50 float32", 1)], ms[("ResNet50 float32", 2)]
         print(f"{FLAGS.run} at {FLAGS.image_size} px; invoke median of {FLAGS.rounds}×{FLAGS.repeats}")
         print("| file | XNNPACK partitions | invoke ms 1 thr (× ResNet50 f32) | invoke ms 2 thr (×) |")

@@ -30,13 +30,12 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from pear_tf.exporting import agreement, tflite  # noqa: E402
 from pear_tf.exporting.representative import representative_images  # noqa: E402
 from pear_tf.inference.metadata import image_size, read_metadata  # noqa: E402
-from pear_tf.inference.tflite import as_input, invoke_seconds, read_tflite_metadata, xnnpack_partitions  # noqa: E402
+from pear_tf.inference.tflite import as_input, interleaved_invoke_ms, read_tflite_metadata, xnnpack_partitions  # noqa: E402
 from pear_tf.inference.versions import latest_version_dir  # noqa: E402
 
 flags.DEFINE_list("models", [], "name=PATH pairs, PATH a SavedModel or a pear_tf.train run folder; default: "
@@ -113,14 +112,9 @@ def export_all(name, path, scratch):
 
 def time_all(files):
     """Median invoke() ms of every file with 1 and 2 threads, interleaved over rounds."""
-    times = {(key, threads): [] for key in files for threads in (1, 2)}
     images = {size: representative_images("synthetic", size, 1, seed=11)[0] for _, _, size in files.values()}
-    for _ in range(FLAGS.rounds):
-        for key, (path, input_type, size) in files.items():
-            image = as_input(images[size], input_type)
-            for threads in (1, 2):
-                times[(key, threads)].append(invoke_seconds(path, image, FLAGS.repeats, threads))
-    return {key: 1000 * float(np.median(values)) for key, values in times.items()}
+    inputs = {key: (path, as_input(images[size], input_type)) for key, (path, input_type, size) in files.items()}
+    return interleaved_invoke_ms(inputs, FLAGS.rounds, FLAGS.repeats)
 
 
 def main(argv):

@@ -90,6 +90,20 @@ def invoke_seconds(path, image, repeats=20, num_threads=None):
     return float(np.median(times))
 
 
+def interleaved_invoke_ms(files, rounds=5, repeats=10, threads=(1, 2)):
+    """Median ``invoke()`` ms of several files, side by side: {(key, threads): ms}.
+
+    ``files`` maps a key to (path, input image in the file's dtype). Each round times every
+    file once per thread count, so that a noisy machine slows all of them alike.
+    """
+    times = {(key, count): [] for key in files for count in threads}
+    for _ in range(rounds):
+        for key, (path, image) in files.items():
+            for count in threads:
+                times[(key, count)].append(invoke_seconds(path, image, repeats, count))
+    return {key: 1000 * float(np.median(values)) for key, values in times.items()}
+
+
 def xnnpack_partitions(path, num_threads=None):
     """How many partitions of a .tflite file LiteRT's default XNNPACK delegate runs.
 
