@@ -23,7 +23,7 @@ from absl import app, flags  # noqa: E402
 from pear_tf.config import ModelConfig  # noqa: E402
 from pear_tf.exporting import tflite  # noqa: E402
 from pear_tf.exporting.representative import representative_images  # noqa: E402
-from pear_tf.exporting.saved_model import export_metadata, export_saved_model, restore_model, run_metadata  # noqa: E402
+from pear_tf.exporting.saved_model import export_metadata, export_run, export_saved_model  # noqa: E402
 from pear_tf.inference.tflite import interleaved_invoke_ms, xnnpack_partitions  # noqa: E402
 from pear_tf.model import PEAR  # noqa: E402
 from pear_tf.model import backbone as backbone_lib  # noqa: E402
@@ -40,10 +40,9 @@ def mobilenet_files(scratch, activation, label):
     ours = backbone_lib.hard_swish
     backbone_lib.hard_swish = activation  # what _mobilenet_v3_backbone swaps into the Activation layers
     try:
-        model, checkpoint = restore_model(FLAGS.run, "best", FLAGS.image_size)
+        path = export_run(FLAGS.run, os.path.join(scratch, label), 0, "best", FLAGS.image_size)
     finally:
         backbone_lib.hard_swish = ours
-    path = export_saved_model(model, os.path.join(scratch, label), run_metadata(model, FLAGS.run, checkpoint), 0)
     files = {}
     for variant in ("float32", "int8"):
         output = os.path.join(scratch, f"{label}_{variant}.tflite")

@@ -34,6 +34,7 @@ from absl import app, flags  # noqa: E402
 
 from pear_tf.exporting import agreement, tflite  # noqa: E402
 from pear_tf.exporting.representative import representative_images  # noqa: E402
+from pear_tf.exporting.saved_model import export_metadata, export_run, export_saved_model  # noqa: E402
 from pear_tf.inference.metadata import image_size, read_metadata  # noqa: E402
 from pear_tf.inference.tflite import as_input, interleaved_invoke_ms, read_tflite_metadata, xnnpack_partitions  # noqa: E402
 from pear_tf.inference.versions import latest_version_dir  # noqa: E402
@@ -61,22 +62,12 @@ def random_saved_model(backbone, size, base):
     import keras
 
     from pear_tf.config import ModelConfig
-    from pear_tf.exporting.saved_model import export_metadata, export_saved_model
     from pear_tf.model import PEAR
 
     keras.utils.set_random_seed(0)
     model = PEAR(ModelConfig(backbone=backbone, image_size=size, recon_size=16))
     model.build_all()
     return export_saved_model(model, os.path.join(base, backbone), export_metadata(model, "random weights"), 0)
-
-
-def run_saved_model(model_dir, size, base):
-    """A run folder's best epoch, built at ``size`` (0: its own), exported as a SavedModel."""
-    from pear_tf.exporting.saved_model import export_saved_model, restore_model, run_metadata
-
-    model, checkpoint = restore_model(model_dir, "best", size or None)
-    name = os.path.basename(os.path.normpath(model_dir))
-    return export_saved_model(model, os.path.join(base, name), run_metadata(model, model_dir, checkpoint), 0)
 
 
 def saved_models(scratch):
@@ -86,7 +77,8 @@ def saved_models(scratch):
     models = {}
     for name, path in (pair.split("=", 1) for pair in FLAGS.models):
         if os.path.exists(os.path.join(path, "model_config.json")):
-            models[name] = run_saved_model(path, FLAGS.image_size, scratch + "/runs")
+            # The run's best epoch, built at --image_size (0: its own).
+            models[name] = export_run(path, os.path.join(scratch, "runs", name), 0, "best", FLAGS.image_size or None)
         else:
             models[name] = latest_version_dir(path)
     return models

@@ -28,12 +28,13 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
+    from pear_tf.exporting.saved_model import EPOCHS
     from pear_tf.exporting.tflite import INPUT_TYPES, VARIANTS
 
     flags.DEFINE_string("model_dir", None, "A pear_tf.train run folder (model_config.json, checkpoints/).")
     flags.DEFINE_string("export_dir", None, "The model's base folder, savedmodels/<name>.")
     flags.DEFINE_enum(
-        "epoch", "last", ["last", "best"],
+        "epoch", "last", EPOCHS,
         "With --model_dir: export the latest checkpoint, or the epoch with the best validation SRCC (best/, what "
         "train's --export=best exports; eval_metrics.json holds that epoch's test metrics).",
     )  # fmt: skip

@@ -177,9 +177,12 @@ def run_metadata(model, model_dir, checkpoint):
     return export_metadata(model, dataset, extra)
 
 
-def export_run(model_dir, export_dir, mc_samples=16, epoch="last"):
-    """Exports a training run's ``epoch`` ("last" or "best") as the next version of ``export_dir``; returns its path."""
-    model, checkpoint = restore_model(model_dir, epoch)
+def export_run(model_dir, export_dir, mc_samples=16, epoch="last", image_size=None):
+    """Exports a training run's ``epoch`` ("last" or "best") as the next version of ``export_dir``; returns its path.
+
+    ``image_size``: build it for another input side (see restore_model; benchmarks only).
+    """
+    model, checkpoint = restore_model(model_dir, epoch, image_size)
     path = export_saved_model(model, export_dir, run_metadata(model, model_dir, checkpoint), mc_samples)
     print(f"Exported {checkpoint} to {path}")
     return path
