@@ -5,7 +5,7 @@
         --format=parquet --min_score=6 --direct_running_mode=multi_processing --direct_num_workers=2
     python -m pear_tf.beam_score --model=/models/pear --input_tfrecord='gs://b/tfrecords/*' \\
         --output=gs://b/scores/pear --runner=DataflowRunner --project=P --region=R --temp_location=gs://b/tmp \\
-        --sdk_container_image=IMAGE   # an image with pear_tf and the model at /models/pear (README)
+        --sdk_container_image=IMAGE   # an image with pear_tf and the model at /models/pear (docs/beam.md)
 
 Rows go to PREFIX-SSSSS-of-NNNNN.<format>; unreadable or undecodable images to
 PREFIX-errors-SSSSS-of-NNNNN.jsonl (path, error); with --min_score, the paths scoring at or

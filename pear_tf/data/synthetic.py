@@ -4,7 +4,7 @@ Each image is drawn from 11 attribute strengths a ∈ [0, 1] (AADB's attributes,
 rendered visibly) plus one "scene" value that is content beyond the attributes; the
 latent quality is a weighted sum of them, and simulated raters vote around it with
 noise. Everything is deterministic from (seed, index), so image i is the same whatever
-the set's size. The generative rule is written out in README.md.
+the set's size. The generative rule is written out in docs/datasets.md.
 
     python -m pear_tf.data.synthetic --out=DIR --count=4 --image_size=64
 writes a few sample PNGs (e.g. to score with pear_tf.predict);

@@ -3,7 +3,7 @@
 The JSON goes into the flatbuffer's own ``metadata`` table (``Model.metadata``: a name and
 the index of a ``Model.buffers`` entry holding the bytes) under ``pear_metadata``: the
 place TFLite keeps its own ``min_runtime_version`` and ``CONVERSION_METADATA``. Any
-flatbuffer reader can find it (README: Kotlin and Swift); the tflite-support metadata
+flatbuffer reader can find it (docs/phones.md: Kotlin and Swift); the tflite-support metadata
 writer is not needed. The model is rewritten through LiteRT's object API, as TF's converter
 does when it adds its conversion metadata.
 """

@@ -8,7 +8,7 @@ import tensorflow as tf
 from pear_tf.inference.versions import METADATA_FILE
 
 # The README section to read when a model was trained on the embedded synthetic set.
-DEMO_README_SECTION = "README.md, 'Training on real photos'"
+DEMO_README_SECTION = "docs/training.md, 'Training on real photos'"
 
 
 def read_metadata(version_dir):

@@ -3,7 +3,7 @@ and ModelService (GetModelStatus), with the ``tensorflow-serving-api`` protos on
 The other methods of these services (Classify, Regress, MultiInference,
 HandleReloadConfigRequest) answer UNIMPLEMENTED.
 
-A client written for the real TF Serving works unchanged (README, "gRPC"). Errors abort
+A client written for the real TF Serving works unchanged (docs/serving.md, "gRPC"). Errors abort
 with the status code TF Serving gives: NOT_FOUND, INVALID_ARGUMENT, RESOURCE_EXHAUSTED.
 """
 
