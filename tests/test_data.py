@@ -10,7 +10,8 @@ from scipy import stats
 
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.data import pipeline, synthetic
-from pear_tf.data.preprocessing import decode_image, preprocess, resize_size
+from pear_tf.data.decode import decode_image
+from pear_tf.data.preprocessing import preprocess, resize_size
 
 
 def test_synthetic_examples_are_deterministic_and_independent_of_set_size():

@@ -164,8 +164,8 @@ BAD_REQUESTS = {
     "not b64": (dict(body={"instances": ["plain string"]}), 400, '"b64"'),
     "bad base64": (dict(body={"instances": [{"b64": "@@@not base64@@@"}]}), 400, "invalid base64"),
     "zero-byte image": (dict(body={"instances": [{"b64": ""}]}), 400, "zero bytes"),
-    "non-image bytes": (dict(body={"instances": [_b64(b"<html>hello</html>")]}), 400, "Unknown image file format"),
-    "truncated header": (dict(body={"instances": [_b64(_jpeg(5)[:200])]}), 400, "unreadable header"),
+    "non-image bytes": (dict(body={"instances": [_b64(b"<html>hello</html>")]}), 400, "unknown image format"),
+    "truncated header": (dict(body={"instances": [_b64(_jpeg(5)[:200])]}), 400, "damaged or truncated"),
     # The header is whole, so the model's decoder finds the damage; the server names the instance.
     "truncated image": (
         dict(body={"instances": [_b64(_jpeg(0)), _b64(_jpeg(5)[:1200])]}),

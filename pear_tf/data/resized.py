@@ -122,7 +122,7 @@ def _write_split(examples, name, image_size, cache_dir, skip_log, shard_bytes):
     files = [f"{name}-{i:05d}-of-{num_shards:05d}.tfrecord" for i in range(num_shards)]
     for stale in tf.io.gfile.glob(os.path.join(cache_dir, f"{name}-*.tfrecord")):
         tf.io.gfile.remove(stale)
-    ds = pipeline.read_images(examples, skip_log).map(
+    ds = pipeline.read_images(examples, skip_log, image_size=image_size).map(
         lambda ex: {**ex, "image": resize_for_cache(ex["image"], image_size)},
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,

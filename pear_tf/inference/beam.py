@@ -27,6 +27,7 @@ from apache_beam.metrics import Metrics, MetricsFilter
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pear_tf.data.host_decode import ImageError
 from pear_tf.errors import op_error_summary
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.saved_model import SavedModelScorer
@@ -253,6 +254,9 @@ def score_batch(scorer, batch, info):
     paths, data = [p for p, _ in batch], [d for _, d in batch]
     try:
         return _score_rows(scorer.score_bytes(data), paths, info)
+    except ImageError as e:
+        if len(batch) == 1:
+            return [{"path": paths[0], "error": f"could not decode: {e}"}]
     except tf.errors.OpError as e:
         if len(batch) == 1:
             verb = "decode" if isinstance(e, tf.errors.InvalidArgumentError) else "score"

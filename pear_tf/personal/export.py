@@ -74,6 +74,15 @@ class PersonalModule(tf.Module):
         self.serve_bytes = serve_bytes
         self.predict_images = predict_images
         self.predict_images_deterministic = predict_images_deterministic
+        self.predict_pixels = None
+        if hasattr(generic, "predict_pixels"):  # generic models exported before issue 22 lack it
+            self.generic_pixels = generic.predict_pixels
+
+            @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="pixels")])
+            def predict_pixels(pixels):
+                return adapt(self.generic_pixels(pixels))
+
+            self.predict_pixels = predict_pixels
 
 
 def export_personal(generic_path, taste, metadata, export_dir):

@@ -119,6 +119,9 @@ class RestApi:
             for i, data in enumerate(images):
                 self.server.check_image(data, i)
             inputs = np.array(images, dtype=object)
+        elif signature == "predict_pixels":
+            inputs = rest.pixel_tensors(values)
+            self.server.check_pixels(inputs)
         else:
             inputs = rest.image_tensors(values)
             self.server.check_tensor(model, inputs)

@@ -51,10 +51,15 @@ def _inputs(server, model, signature, request):
         for i, data in enumerate(array):
             server.check_image(data, i)
         return array
-    if proto.dtype != tf.float32.as_datatype_enum:
-        raise ServingError(f"'{name}' must be DT_FLOAT; got {tf.as_dtype(proto.dtype).name}.")
+    dtype = tf.uint8 if signature == "predict_pixels" else tf.float32
+    if proto.dtype != dtype.as_datatype_enum:
+        raise ServingError(f"'{name}' must be {'DT_UINT8' if dtype == tf.uint8 else 'DT_FLOAT'}; "
+                           f"got {tf.as_dtype(proto.dtype).name}.")  # fmt: skip
     array = tf.make_ndarray(proto)
-    server.check_tensor(model, array)
+    if signature == "predict_pixels":
+        server.check_pixels(array)
+    else:
+        server.check_tensor(model, array)
     return array
 
 

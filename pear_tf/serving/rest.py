@@ -60,6 +60,17 @@ def image_tensors(values):
         raise ServingError("'images' must be numbers, one [S, S, 3] array per instance.") from None
 
 
+def pixel_tensors(values):
+    """Decoded image instances for predict_pixels as one uint8 array (its shape is checked later)."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype.kind not in "iu" or (array.size and (array.min() < 0 or array.max() > 255)):
+        raise ServingError("'pixels' must be integers 0..255, one [H, W, 3] upright RGB array per instance.")
+    return array.astype(np.uint8)
+
+
 def format_outputs(outputs, columnar):
     """Numpy outputs (name → [N, ...]) as TF Serving's JSON: predictions (rows) or outputs (columns)."""
     lists = {key: np.asarray(value).tolist() for key, value in outputs.items()}
