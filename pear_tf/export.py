@@ -7,7 +7,10 @@
 The first restores the run's latest checkpoint (``--epoch=best``: its best validation
 epoch, as train's ``--export=best`` does) and writes ``<export_dir>/<next version>/``
 with the ``serving_default``, ``predict_pixels`` and ``predict_images`` signatures (DESIGN.md §6) and a
-metadata asset holding the training flags and test metrics. The second converts the
+metadata asset holding the training flags and test metrics. It is calibrated as train's own
+export is (``calibrated_score``, the chosen ``score_std``, ``ood_score``/``is_photo_like``): from
+the run's calibration.json, or fitted on the splits its flags.txt names (``--nocalibrate``:
+not). The second converts the
 scoring graph to TFLite with builtin ops only (float32, float16, dynamic or int8), in
 a subprocess (pear_tf/exporting/tflite.py). It then scores ``--check_images`` held-out
 images with both models and exits 1 when the TFLite ranking falls below
@@ -40,6 +43,11 @@ def define_flags():
         "train's --export=best exports; eval_metrics.json holds that epoch's test metrics).",
     )  # fmt: skip
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind score_std (0: none).")
+    flags.DEFINE_boolean(
+        "calibrate", True,
+        "With --model_dir: add calibrated_score, the chosen score_std and the photo-likeness flag, from the run's "
+        "calibration.json or fitted now on the splits its flags.txt names (--nocalibrate: the model's own outputs).",
+    )  # fmt: skip
     flags.DEFINE_integer(
         "max_image_pixels", MAX_PIXELS,
         "With --model_dir: the SavedModel's graph refuses images whose header declares more pixels (bombs).",
@@ -91,9 +99,19 @@ def main(argv):
         return
     if not (FLAGS.model_dir and FLAGS.export_dir):
         raise app.UsageError("Give --model_dir and --export_dir (SavedModel), or --saved_model_dir and --tflite.")
+    export_run_or_exit()
+
+
+def export_run_or_exit():
+    """--model_dir → the next version of --export_dir; exit status 2 with the reason when it cannot be calibrated."""
     from pear_tf.exporting.saved_model import export_run
 
-    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels)
+    try:
+        export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels,
+                   calibrate=FLAGS.calibrate)  # fmt: skip
+    except (FileNotFoundError, ValueError) as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -133,3 +133,21 @@ def test_optimizers_split_backbone_and_heads(tiny_model):
     assert backbone and heads and not backbone & heads
     assert backbone | heads == {id(v) for v in tiny_model.trainable_variables}
     assert float(keras.ops.convert_to_tensor(tiny_model.backbone_optimizer.learning_rate)) == pytest.approx(1e-3)
+
+
+def test_sampled_outputs_depend_on_the_image_alone(tiny_model):
+    """Fixed noise (issue 27): the same image, the same score_std, whatever came before or beside it."""
+    from pear_tf.model.latents import scoring_noise
+
+    images = make_batch(4)["image"]
+    first = tiny_model.score(images[:1], mc_samples=16)["score_std"].numpy()
+    tiny_model.score(make_batch(8, seed=5)["image"], mc_samples=16)  # other calls in between
+    batch = tiny_model.score(tf.concat([images[2:], images[:1]], 0), mc_samples=16)["score_std"].numpy()
+    again = tiny_model.score(images[:1], mc_samples=16)["score_std"].numpy()
+    assert first == again and first[0] > 0
+    np.testing.assert_allclose(batch[-1], first[0], rtol=1e-5)
+    # The noise is a Latin hypercube of the right laws: each dimension takes every stratum once.
+    logistic, normal = scoring_noise(64, 11, 100)
+    np.testing.assert_allclose(np.sort(1 / (1 + np.exp(-logistic)), axis=0).mean(axis=1), (np.arange(64) + 0.5) / 64,
+                               atol=0.5 / 64)  # fmt: skip
+    assert abs(normal.mean()) < 0.01 and abs(normal.std() - 1) < 0.03

@@ -30,6 +30,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pear_tf.data.host_decode import ImageError
 from pear_tf.errors import op_error_summary
 from pear_tf.inference.metadata import read_metadata
+from pear_tf.inference.rows import CALIBRATED_COLUMNS
 from pear_tf.inference.saved_model import SavedModelScorer
 from pear_tf.inference.versions import latest_version_dir
 
@@ -74,6 +75,7 @@ class ModelInfo:
     name: str
     version: int
     attribute_names: tuple
+    calibrated_outputs: tuple = ()  # those of rows.CALIBRATED_COLUMNS the model has (older models: none)
 
     @property
     def has_attributes(self):
@@ -90,7 +92,8 @@ def model_info(model_path):
     # TF Serving layout: <name>/<number>/; a lone SavedModel folder is its own name, unversioned.
     numbered = folder.isdigit()
     name = os.path.basename(os.path.dirname(version_dir)) if numbered else folder
-    return ModelInfo(version_dir, name, int(folder) if numbered else None, tuple(metadata["attribute_names"]))
+    calibrated = tuple(key for key in CALIBRATED_COLUMNS if key in metadata.get("outputs", []))
+    return ModelInfo(version_dir, name, int(folder) if numbered else None, tuple(metadata["attribute_names"]), calibrated)
 
 
 def check_config(config):
@@ -275,6 +278,7 @@ def _score_rows(outputs, paths, info):
         }
         if info.has_attributes:
             row["attributes"] = dict(zip(info.attribute_names, outputs["attributes"][i].tolist()))
+        row.update({key: outputs[key][i].item() for key in info.calibrated_outputs})
         rows.append({**row, "model": info.name, "version": info.version})
     return rows
 
@@ -364,13 +368,15 @@ def write_scores(rows, prefix, row_format, info):
 
 def csv_columns(info):
     """CSV header: one column per attribute name; the distribution as space-separated probabilities."""
-    return ["path", "score", "score_std", "distribution", *info.attribute_names, "model", "version"]
+    return ["path", "score", "score_std", "distribution", *info.attribute_names, "model", "version",
+            *info.calibrated_outputs]  # fmt: skip
 
 
 def csv_values(row, info):
     attributes = [row["attributes"][name] for name in info.attribute_names]
     distribution = " ".join(repr(p) for p in row["distribution"])
-    return [row["path"], row["score"], row["score_std"], distribution, *attributes, row["model"], row["version"]]
+    return [row["path"], row["score"], row["score_std"], distribution, *attributes, row["model"], row["version"],
+            *[row[key] for key in info.calibrated_outputs]]  # fmt: skip
 
 
 def _csv_line(values):
@@ -387,7 +393,9 @@ def parquet_schema(info):
     fields.append(("distribution", pa.list_(pa.float32())))
     if info.has_attributes:
         fields.append(("attributes", pa.struct([(name, pa.float32()) for name in info.attribute_names])))
-    return pa.schema(fields + [("model", pa.string()), ("version", pa.int64())])
+    types = {"calibrated_score": pa.float32(), "ood_score": pa.float32(), "is_photo_like": pa.bool_()}
+    calibrated = [(key, types[key]) for key in info.calibrated_outputs]
+    return pa.schema(fields + [("model", pa.string()), ("version", pa.int64())] + calibrated)
 
 
 def run(config, pipeline_args=(), info=None):

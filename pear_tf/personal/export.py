@@ -48,16 +48,26 @@ class PersonalModule(tf.Module):
         weights, centre = tf.constant(taste.weights, tf.float32), tf.constant(taste.centre, tf.float32)
         covariance, bins = tf.constant(taste.covariance, tf.float32), tf.constant(bin_values, tf.float32)
 
+        # A generic model exported with a calibration (issue 27) maps scores to the raters' scale.
+        self.generic_calibrate = getattr(generic, "calibrate_score", None)
+
         def adapt(outputs):
             offset = outputs["attributes"] - centre
             score = tf.clip_by_value(outputs["score"] + tf.linalg.matvec(offset, weights), bins[0], bins[-1])
             variance = tf.reduce_sum(tf.linalg.matmul(offset, covariance) * offset, axis=-1)
-            return {
+            adapted = {
                 "score": score,
                 "score_std": tf.sqrt(tf.square(outputs["score_std"]) + variance),
                 "distribution": tilt(outputs["distribution"], bins, score),
                 "attributes": outputs["attributes"],
             }
+            return {**outputs, **adapted, **calibrated(score, outputs)}
+
+        def calibrated(score, outputs):
+            """The personal score through the generic map; the photo-likeness flag is the generic one's."""
+            if "calibrated_score" not in outputs or self.generic_calibrate is None:
+                return {}
+            return {"calibrated_score": self.generic_calibrate(score)}
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         def serve_bytes(image_bytes):

@@ -49,6 +49,7 @@ def personalize(config):
     person = config.person or os.path.basename(os.path.normpath(config.export_dir))
     fitted = adapt.fit_taste(feats["score"], feats["attributes"], [rated[p] for p in feats["path"]], config.prior)
     summary = taste.taste_summary(fitted, person, scorer.path)
+    summary.update(taste.rated_photos(feats, rated))
     metadata = {
         **scorer.metadata,
         "personalized": {
