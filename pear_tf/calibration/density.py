@@ -29,7 +29,7 @@ VARIANCE_FLOOR = 1e-3
 
 @dataclasses.dataclass(frozen=True)
 class FeatureDensity:
-    """A PPCA Gaussian of pooled features and its 1 % threshold.
+    """A PPCA Gaussian of the backbone's stage statistics and its 1 % threshold.
 
     Attributes:
       mean, scale: [F], the standardisation (x − mean) / scale;

@@ -23,8 +23,8 @@ DESCRIPTIONS = {
     "attributes": "the 11 photographic attributes' probabilities, AADB order (attribute_names)",
     "calibrated_score": "score mapped onto the raters' scale by a monotone map fitted on the validation split "
     "(ranks photos exactly as score does)",
-    "ood_score": "how unlike the training photos the input is, to the model: Mahalanobis distance of its pooled "
-    "feature / the distance that 1 % of training photos exceed",
+    "ood_score": "how unlike the training photos the input is, to the model: Mahalanobis distance of its backbone "
+    "statistics (each resolution's channel means and spatial stds) / the distance that 1 % of training photos exceed",
     "is_photo_like": "ood_score <= 1: the input looks like the photos the model was trained on",
 }
 
@@ -41,7 +41,8 @@ def metadata(calibration, has_attributes, mc_samples):
     choice = calibration.uncertainty
     ood = None
     if calibration.density is not None:
-        ood = {"feature": "the backbone's pooled vector", "directions": int(calibration.density.components.shape[1]),
+        ood = {"feature": "the backbone's maps at every resolution: channel means and spatial stds (model/stages.py)",
+               "directions": int(calibration.density.components.shape[1]),
                "threshold_d2": calibration.density.threshold, "training_photos": calibration.density.num_photos,
                "training_photos_exceeding": 0.01}  # fmt: skip
     return {
