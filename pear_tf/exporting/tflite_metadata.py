@@ -14,6 +14,7 @@ import os
 import flatbuffers
 import numpy as np
 
+from pear_tf.exporting.converter import INT8_DROPPED_OUTPUTS
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.tflite import METADATA_NAME
 
@@ -77,6 +78,7 @@ def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agr
                 "is_photo_like": "[1] bool, ood_score <= 1",
             }.items()
             if name in metadata.get("outputs", ["score", "score_std", "distribution", "attributes"])
+            and not (variant == "int8" and name in INT8_DROPPED_OUTPUTS)
         },
     }
     if float_layers is not None:

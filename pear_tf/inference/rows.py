@@ -52,13 +52,15 @@ def sort_rows(rows, order):
 
 def write_rows(rows, output):
     """Writes rows to a .csv (one column per attribute) or, for any other name, JSON lines."""
+    rows = list(rows)
     with open(output, "w", newline="") as f:
         if output.endswith(".csv"):
             writer = csv.writer(f)
-            writer.writerow(["path", "score", "score_std", "distribution", *ATTRIBUTE_NAMES, "error",
-                             *CALIBRATED_COLUMNS])  # fmt: skip
+            # Only the calibrated outputs the model has: an older model's CSV is as it always was.
+            extra = [key for key in CALIBRATED_COLUMNS if any(key in r for r in rows)]
+            writer.writerow(["path", "score", "score_std", "distribution", *ATTRIBUTE_NAMES, "error", *extra])
             for r in rows:
-                calibrated = [r.get(key, "") for key in CALIBRATED_COLUMNS]  # empty for an older model
+                calibrated = [r.get(key, "") for key in extra]  # empty in an error row
                 if "error" in r:
                     writer.writerow([r["path"], "", "", "", *[""] * len(ATTRIBUTE_NAMES), r["error"], *calibrated])
                 else:
