@@ -162,3 +162,20 @@ def test_evaluate_personal_writes_the_protocol_report(generic_model, tmp_path):
     table = (tmp_path / "eval" / "personal_eval.md").read_text()
     assert "| personalised (this model) |" in table and "| TAPP (published) | 0.591 |" in table
     assert json.load(open(tmp_path / "eval" / "personal_eval.json"))["published"]["PAM"]["100"] == 0.553
+
+
+def test_taste_report_lists_each_rated_photo_with_the_calibrated_generic_view(tmp_path):
+    """Issue 27: each rated photo beside the generic model's calibrated score ± std and its flag."""
+    from pear_tf.personal import taste
+
+    feats = {"path": ["a.jpg", "b.jpg"], "score": np.array([5.0, 6.0]), "calibrated_score": np.array([4.0, 7.5]),
+             "score_std": np.array([0.5, 0.6]), "ood_score": np.array([0.2, 3.0]),
+             "is_photo_like": np.array([True, False])}  # fmt: skip
+    listed = taste.rated_photos(feats, {"a.jpg": 3.0, "b.jpg": 8.0})
+    assert listed["not_photo_like"] == ["b.jpg"]
+    assert listed["rated_photos"][0] == {"path": "a.jpg", "rating": 3.0, "generic_score": 5.0,
+                                         "generic_calibrated_score": 4.0, "generic_score_std": 0.5, "ood_score": 0.2,
+                                         "is_photo_like": True}  # fmt: skip
+    # An older generic model (no calibrated outputs): the rating and the score only.
+    assert taste.rated_photos({"path": ["a.jpg"], "score": np.array([5.0])}, {"a.jpg": 3.0}) == {
+        "rated_photos": [{"path": "a.jpg", "rating": 3.0, "generic_score": 5.0}], "not_photo_like": []}
