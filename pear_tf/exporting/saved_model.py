@@ -3,8 +3,9 @@
 Signatures (DESIGN.md §6): ``serving_default`` takes encoded image bytes
 (``image_bytes``, tf.string [batch]); ``predict_images`` takes preprocessed float32
 images (``images`` [batch, S, S, 3], RGB 0..255). Both return ``score``,
-``score_std``, ``distribution`` and ``attributes`` (a Table 1 baseline, which has no
-attribute latent, returns no ``attributes``; its metadata lists its outputs). Only the scoring parts of the
+``score_std``, ``distribution``, ``attributes`` and ``content`` (the content latent's
+mean μ, what personalisation builds on; a Table 1 baseline, which has no latents,
+returns neither; its metadata lists its outputs). Only the scoring parts of the
 model are saved: not the reconstruction head, not the prior network.
 """
 
@@ -34,7 +35,9 @@ class ScoringModule(tf.Module):
         # loader (what TF Serving runs) finds variables only when tracked this way.
         self.scoring_variables = [v.value for part in model.scoring_layers() for v in part.variables]
         self.metadata = tf.saved_model.Asset(metadata_path)
-        score = lambda images: model.score(images, mc_samples=mc_samples)  # noqa: E731
+        # PEAR also returns ``content`` (μ of s): what personalisation's taste space is built on.
+        content = model.config.objective == "pear"
+        score = lambda images: model.score(images, mc_samples=mc_samples, with_content=content)  # noqa: E731
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         def serve_bytes(image_bytes):
@@ -53,7 +56,7 @@ class ScoringModule(tf.Module):
         # TFP's stateless random ops are not TFLite builtins. Saved, but not a signature.
         @tf.function(input_signature=[tf.TensorSpec([1, size, size, 3], tf.float32, name="images")])
         def predict_images_deterministic(images):
-            return model.score(images, mc_samples=0)
+            return model.score(images, mc_samples=0, with_content=content)
 
         self.serve_bytes = serve_bytes
         self.predict_images = predict_images
@@ -69,7 +72,7 @@ def export_metadata(model, dataset, extra=None):
         "dataset": dataset,
         "bin_values": list(model.config.bin_values),
         "objective": model.config.objective,
-        "outputs": ["score", "score_std", "distribution"] + (["attributes"] if has_attributes else []),
+        "outputs": ["score", "score_std", "distribution"] + (["attributes", "content"] if has_attributes else []),
         "attribute_names": list(ATTRIBUTE_NAMES) if has_attributes else [],
         "model_config": json.loads(model.config.to_json()),
         "preprocessing": {
