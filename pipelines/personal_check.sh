@@ -49,3 +49,39 @@ for generator in $GENERATORS; do
       --data_dir="$run/data" --shots=10,100 --trials=10 --output_dir="$run/protocol"
   done
 done
+
+# The table: per generator and k, mean over seeds of the mean per-user SRCC (± std over seeds),
+# the gain with its per-seed bootstrap CIs, the share of users hurt; per kind of person on scenes.
+"$PYTHON" - "$OUT" $GENERATORS <<'PY'
+import glob, json, os, sys
+import numpy as np
+out, generators = sys.argv[1], sys.argv[2:]
+print("| generator | k | seeds | generic | personal | gain (± std over seeds) | per-seed 95% CIs of the gain | users hurt (< −0.02) | fits kept generic |")
+print("|---|---|---|---|---|---|---|---|---|")
+kinds = {}
+for generator in generators:
+    runs = sorted(glob.glob(os.path.join(out, generator, "seed*", "protocol", "personal_eval.json")))
+    reports = [json.load(open(r)) for r in runs]
+    for k in ("10", "100"):
+        s = [r["results"][k]["summary"] for r in reports]
+        get = lambda f: np.array([f(x) for x in s])
+        g, p, gain = get(lambda x: x["generic"]["mean"]), get(lambda x: x["personal"]["mean"]), get(lambda x: x["gain"]["mean"])
+        hurt, kept = get(lambda x: x["gain"]["hurt_share"]), get(lambda x: x["generic_chosen"])
+        cis = " ".join(f"[{x['gain']['ci95'][0]:+.3f},{x['gain']['ci95'][1]:+.3f}]" for x in s)
+        print(f"| {generator} | {k} | {len(s)} | {g.mean():.3f} ± {g.std():.3f} | {p.mean():.3f} ± {p.std():.3f} | "
+              f"{gain.mean():+.3f} ± {gain.std():.3f} | {cis} | {hurt.mean():.0%} (max {hurt.max():.0%}) | {kept.mean():.0%} |")
+    for run, report in zip(runs, reports):
+        people_file = os.path.join(os.path.dirname(os.path.dirname(run)), "data", "scenes_people.json")
+        if not os.path.exists(people_file):
+            continue
+        people = json.load(open(people_file))["people"]
+        for k in ("10", "100"):
+            for worker, r in report["results"][k]["workers"].items():
+                kinds.setdefault((people[worker]["kind"], k), []).append(r["gain"])
+if kinds:
+    print("\n| scenes: kind of person | k | users (all seeds) | mean gain | users hurt (< −0.02) |")
+    print("|---|---|---|---|---|")
+    for (kind, k), gains in sorted(kinds.items()):
+        gains = np.array(gains)
+        print(f"| {kind} | {k} | {len(gains)} | {gains.mean():+.3f} | {np.mean(gains < -0.02):.0%} |")
+PY

@@ -1,4 +1,4 @@
-"""One person's taste: a Bayesian linear correction of the generic model, its size chosen by evidence.
+"""One person's taste: a Bayesian linear correction of the generic model, if their ratings ask for one.
 
 The person's k ratings, standardised, are modelled on the taste space's features x
 (pear_tf.personal.space: the generic score, the 11 attributes and content components,
@@ -6,21 +6,23 @@ standardised on the base model's training photos):
 
     y = θ·x + b + ε,   ε ~ N(0, σ²),   θ ~ prior.
 
-Which prior, and σ², the person's own ratings decide, by marginal likelihood (empirical
-Bayes, pear_tf.personal.evidence), among:
+Two models compete by their marginal likelihood on the k rated photos (empirical Bayes,
+pear_tf.personal.evidence), σ² at its best for each:
 
-- **generic**: θ has only the generic score's weight; the person rates like the crowd.
-  When this has the highest evidence, the personal model *is* the generic model.
-- **population × α**: θ ~ N(m, α·S), the population of tastes learned from the training
-  workers (pear_tf.personal.population), its spread scaled by α ∈ ALPHA_GRID, so that a
-  person more or less unusual than the training workers is served too.
-- without a population (a model nobody fitted one for), **taste τ**: θ ~ N(0, diag(1, τ², …)),
-  τ ∈ WEIGHT_STD_GRID, or the one τ that ``Prior.weight_std`` fixes.
+- **generic**: only the generic score's weight; the person rates like the crowd. When it
+  has the higher evidence, the personal model *is* the generic model, score for score.
+- **correction**: θ drawn from the prior at one of five scales, each equally likely a
+  priori, so the correction's evidence is their average and trying five scales buys no
+  extra chance of fitting noise. The prior is the population of tastes learned from the
+  training workers (pear_tf.personal.population), θ ~ N(m, α·S), α ∈ ALPHA_GRID, so a
+  person more or less unusual than the training workers is served too; without a
+  population, θ ~ N(0, diag(1, τ², …)) with τ ∈ WEIGHT_STD_GRID (or ``Prior.weight_std``),
+  and the correction is only tried with more ratings than weights (k > D).
 
-The held-out photos of a protocol trial are never seen: the evidence is a function of the
-k rated photos alone. The posterior mean θ̂ ranks photos; the personal score maps θ̂·x back
-to the generic scale (the reference photos' mean and std of the generic score), so with the
-generic prior chosen, the personal score equals the generic score exactly.
+The held-out photos of a protocol trial are never seen: everything is a function of the k
+rated photos, the space and the population. The posterior mean θ̂ (averaged over the
+scales by their evidence) ranks photos; the personal score maps θ̂·x back to the generic
+scale (the reference photos' mean and std of the generic score).
 """
 
 import dataclasses
@@ -82,6 +84,7 @@ class Taste:
       num_ratings: k.
       crowd_slope: the generic score's weight on the standardised ratings when it is the only
         feature (how far this person agrees with the crowd; below 0: against it).
+      reference: the average person's weights [D] (the population's mean; zeros without one).
     """
 
     space: object
@@ -93,6 +96,11 @@ class Taste:
     noise_var: float
     num_ratings: int
     crowd_slope: float = 1.0
+    reference: np.ndarray = None
+
+    def __post_init__(self):
+        if self.reference is None:
+            object.__setattr__(self, "reference", np.zeros_like(self.weights))
 
     @property
     def is_generic(self):
@@ -128,8 +136,28 @@ class Taste:
 
     @property
     def effects(self):
-        """(effect, std) per feature: score points per std of the feature among the reference photos."""
-        return self.weights * self.points_per_unit, np.sqrt(np.diag(self.covariance)) * self.points_per_unit
+        """(effect, std) per feature beyond the average person: score points per std of the feature.
+
+        The average person (the population's mean taste; without a population, the crowd)
+        is subtracted, generic score aside: what the generic model misses for everyone is
+        not this person's taste. Stds are the posterior's, per std of the feature among the
+        reference photos.
+        """
+        beyond = self.weights - self.reference * (self.chosen != GENERIC)
+        beyond[0] = self.weights[0]
+        return beyond * self.points_per_unit, np.sqrt(np.diag(self.covariance)) * self.points_per_unit
+
+    def attribute_effects(self):
+        """(effect [11], std [11]): score points per std of each attribute beyond the average person.
+
+        Through the raw attribute (the generic score and the content held fixed), per its std
+        among the reference photos: what this person adds for more of the attribute.
+        """
+        beyond, _ = self.effects
+        beyond = beyond.copy()
+        beyond[0] = 0.0
+        raw = self.space.projection @ beyond * self.space.raw_std
+        return raw[1:FIXED], self.coefficients_std()[1:FIXED] * self.space.raw_std[1:FIXED]
 
 
 def _candidates(model, dim):
@@ -196,7 +224,8 @@ def fit_taste(features, ratings, model=TasteModel()):
     correction_value = float(logs.max() + np.log(np.mean(np.exp(logs - logs.max()))))
     record = {GENERIC: generic_value, CORRECTION: correction_value, **values}
     # Without a population, k ≤ D ratings let the correction interpolate any ratings: its
-    # evidence is then no test of taste (measured: it chose noise), so the generic model stands.
+    # evidence is then no test of taste (measured: it chose noise at k = 10), so the generic
+    # model stands.
     unidentified = model.population is None and len(ratings) <= dim
     slope = float(evidence.posterior(stats.select([0]), *generic_prior, generic_noise)[0][0])
     if generic_value >= correction_value or unidentified:
@@ -205,4 +234,5 @@ def fit_taste(features, ratings, model=TasteModel()):
         weights = np.zeros(dim)
         weights[0] = 1.0
         return Taste(space, weights, np.zeros((dim, dim)), GENERIC, record, {}, generic_noise, len(ratings), slope)
-    return Taste(space, mean, covariance, CORRECTION, record, scales, noise_var, len(ratings), slope)
+    reference = model.population.mean if model.population is not None else np.zeros(dim)
+    return Taste(space, mean, covariance, CORRECTION, record, scales, noise_var, len(ratings), slope, reference)

@@ -75,18 +75,52 @@ def _photos(config, scorer, images, workers):
     return space_names, generic
 
 
-def _worker_stats(x, row, workers, images, scores, test):
-    """Sufficient statistics per training worker (sorted ids) over the photos in ``row``; and the skipped."""
+def fit_space_and_population(space_raw, raw, rated, max_components, progress=None):
+    """The taste space and the population, from raw features and the training workers' ratings.
+
+    Args:
+      space_raw: raw features [n, R] of the photos that fit the space (no ratings needed).
+      raw: raw features [m, R] of the photos the workers rated.
+      rated: {worker: (row indices into ``raw`` [r], their scores [r])}; workers are taken in
+        sorted order (the cross-validation's folds), those with fewer than 3 or constant
+        ratings skipped.
+      max_components: content components to offer (0 without content).
+      progress: optional callable(message).
+
+    Returns:
+      (space truncated to the chosen components, Population, {"components", "selection",
+      "workers", "skipped_workers", "ratings"}).
+    """
+    space = fit_space(space_raw, max_components)
+    x = space.transform(raw)
     stats, used, skipped = [], [], []
-    for worker in sorted(set(workers) - set(test)):
-        rows = (workers == worker) & np.isin(images, list(row))
-        index = np.array([row[name] for name in images[rows]], int)
-        if len(index) < 3 or np.ptp(scores[rows]) == 0:
+    for worker in sorted(rated):
+        index, scores = rated[worker]
+        if len(index) < 3 or np.ptp(scores) == 0:
             skipped.append(worker)
             continue
-        stats.append(evidence.sufficient(x[index], scores[rows]))
+        stats.append(evidence.sufficient(x[index], scores))
         used.append(worker)
-    return stats, used, skipped
+    if len(stats) < population.FOLDS:
+        raise ValueError(f"only {len(stats)} training workers rated 3+ of the photos with ratings that vary; "
+                         f"a population needs at least {population.FOLDS}.")  # fmt: skip
+    if progress:
+        progress(f"Fitting the population of {len(stats)} training workers ({sum(s.dof + 1 for s in stats)} ratings)")
+    fitted, components, table = population.select_and_fit(stats, FIXED, space.num_content, progress)
+    info = {"components": components, "selection": table, "workers": used, "skipped_workers": skipped,
+            "ratings": int(sum(s.dof + 1 for s in stats))}  # fmt: skip
+    return space.truncate(components), fitted, info
+
+
+def _ratings_by_worker(workers, images, scores, row_of, names, test):
+    """{training worker: (rows of their readable photos among ``names``, their scores)}."""
+    usable = np.array([n in row_of for n in images]) & np.isin(images, list(names)) & ~np.isin(workers, list(test))
+    rated = {}
+    for worker, name, score in zip(workers[usable], images[usable], scores[usable]):
+        rows, values = rated.setdefault(worker, ([], []))
+        rows.append(row_of[name])
+        values.append(score)
+    return {w: (np.array(r), np.array(v)) for w, (r, v) in rated.items()}
 
 
 def learn_population(config, progress=print):
@@ -104,27 +138,18 @@ def learn_population(config, progress=print):
     row_of = {os.path.basename(p): i for i, p in enumerate(feats["path"])}
     raw = raw_features(feats)
     space_rows = [row_of[n] for n in space_names if n in row_of]
-    space = fit_space(raw[space_rows], config.max_components if feats["content"] is not None else 0)
-    x = space.transform(raw)
-    rows = {n: row_of[n] for n in population_names if n in row_of}
     test = flickr_aes.read_test_workers(config.test_workers)
-    stats, used, skipped = _worker_stats(x, rows, workers, images, scores, test)
-    if len(stats) < population.FOLDS:
-        raise ValueError(f"{config.data_dir}: only {len(stats)} training workers rated 3+ of the photos; "
-                         f"a population needs at least {population.FOLDS}.")  # fmt: skip
-    progress(f"Fitting the population of {len(stats)} training workers ({sum(s.dof + 1 for s in stats)} ratings) ...")
-    fitted, components, table = population.select_and_fit(stats, FIXED, space.num_content, progress)
+    rated = _ratings_by_worker(workers, images, scores, row_of, population_names, test)
+    components = config.max_components if feats["content"] is not None else 0
+    space, fitted, info = fit_space_and_population(raw[space_rows], raw, rated, components, progress)
     info = {
         "data_dir": os.path.abspath(config.data_dir),
         "images": config.images,
         "space_photos": len(space_rows),
-        "population_photos": len(rows),
-        "workers": used,
-        "skipped_workers": skipped,
-        "ratings": int(sum(s.dof + 1 for s in stats)),
+        "population_photos": len({n for n in population_names if n in row_of}),
         "unreadable_images": [{"path": p, "error": e} for p, e in errors],
-        "content_components": components,
-        "selection": table,
+        "content_components": info.pop("components"),
+        **info,
     }
-    path = store.save(config.model, space.truncate(components), fitted, info)
-    return {"path": path, "population": fitted, "components": components, **info}
+    path = store.save(config.model, space, fitted, info)
+    return {"path": path, "population": fitted, **info}

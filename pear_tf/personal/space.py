@@ -39,6 +39,7 @@ class TasteSpace:
 
     Attributes:
       raw_mean: [R] the reference photos' mean raw features.
+      raw_std: [R] their std (for effects per std of an attribute).
       projection: [R, D] raw (centred) → standardised features.
       names: [D] what each feature is: the generic score, the 11 attributes, content components.
       generic_mean, generic_std: the generic score's mean and std over the reference photos,
@@ -48,6 +49,7 @@ class TasteSpace:
     """
 
     raw_mean: np.ndarray
+    raw_std: np.ndarray
     projection: np.ndarray
     names: tuple
     generic_mean: float
@@ -82,6 +84,7 @@ class TasteSpace:
     def to_json(self):
         return {
             "raw_mean": self.raw_mean.tolist(),
+            "raw_std": self.raw_std.tolist(),
             "projection": self.projection.tolist(),
             "names": list(self.names),
             "generic_mean": self.generic_mean,
@@ -94,6 +97,7 @@ class TasteSpace:
     def from_json(cls, data):
         return cls(
             raw_mean=np.asarray(data["raw_mean"], np.float64),
+            raw_std=np.asarray(data["raw_std"], np.float64),
             projection=np.asarray(data["projection"], np.float64),
             names=tuple(data["names"]),
             generic_mean=float(data["generic_mean"]),
@@ -140,5 +144,5 @@ def fit_space(raw, components):
     projection = projection @ untangle
     names = (GENERIC, *ATTRIBUTE_NAMES, *(f"content {i + 1}" for i in range(max(components, 0))))
     features = centred @ projection
-    return TasteSpace(mean, projection, names, float(mean[0]), float(std[0]), np.cov(features, rowvar=False, bias=True),
-                      count)  # fmt: skip
+    return TasteSpace(mean, centred.std(axis=0), projection, names, float(mean[0]), float(std[0]),
+                      np.cov(features, rowvar=False, bias=True), count)  # fmt: skip

@@ -38,9 +38,8 @@ CLEAR = 1.0
 
 def _sentence(taste, attributes, content, agreement, max_items):
     if taste.chosen == GENERIC:
-        return (f"rates like the generic model: the evidence of {taste.num_ratings} ratings favours no correction"
-                if agreement > 0 else f"rates against the crowd: the reverse of the generic model "
-                f"({taste.num_ratings} ratings)")  # fmt: skip
+        doubt = "" if taste.crowd_slope > 0 else " (though these ratings do not follow the crowd either)"
+        return f"rates like the generic model: the evidence of {taste.num_ratings} ratings favours no correction{doubt}"
     ranked = sorted(attributes, key=lambda a: -abs(a["effect"]) / a["std"])
     clear = [a for a in ranked if abs(a["effect"]) >= CLEAR * a["std"]][:max_items]
     parts = [f"{'prefers' if a['effect'] > 0 else 'dislikes'} {a['phrase']} ({a['effect']:+.2f})" for a in clear]
@@ -58,14 +57,17 @@ def taste_summary(taste, person, generic_model, max_items=3):
     effects, stds = taste.effects
     _, coefficients = taste.linear()
     coefficients_std = taste.coefficients_std()
-    names = taste.space.names
+    # An attribute's effect holds the generic score (and the content) fixed: what this person
+    # adds beyond the average person per std of the attribute among the training photos.
+    attribute_effects, attribute_stds = taste.attribute_effects()
     attributes = [
-        {"name": name, "phrase": PHRASES[name], "effect": float(effects[i]), "std": float(stds[i]),
-         "weight": float(coefficients[1 + j]), "weight_std": float(coefficients_std[1 + j])}
-        for j, name in enumerate(ATTRIBUTE_NAMES) for i in [names.index(name)]
+        {"name": name, "phrase": PHRASES[name], "effect": float(attribute_effects[j]),
+         "std": float(attribute_stds[j]), "weight": float(coefficients[j + 1]),
+         "weight_std": float(coefficients_std[j + 1])}
+        for j, name in enumerate(ATTRIBUTE_NAMES)
     ]  # fmt: skip
     content = [{"name": name, "phrase": name, "effect": float(effects[i]), "std": float(stds[i])}
-               for i, name in enumerate(names) if name.startswith("content")]  # fmt: skip
+               for i, name in enumerate(taste.space.names) if name.startswith("content")]  # fmt: skip
     # The crowd's share in the personal score: the correlation of personal and generic scores
     # over the reference photos (1: the generic model; below 0: against the crowd).
     agreement = float(effects[0] / max(taste.space.generic_std, 1e-12))
@@ -74,17 +76,19 @@ def taste_summary(taste, person, generic_model, max_items=3):
         "generic_model": generic_model,
         "num_ratings": taste.num_ratings,
         "units": {
-            "effect": "generic score points that a one-std difference of the feature (among the base model's "
-            "training photos, beside the generic score) adds for this person beyond the crowd; std: its posterior std",
+            "effect": "generic score points that a one-std difference of the attribute or content component "
+            "(among the base model's training photos, the generic score held fixed) adds for this person beyond the "
+            "average person (the population's mean taste); std: its posterior std",
             "weight": "the same per unit of attribute probability (what the personal model adds)",
             "crowd_agreement": "correlation of the personal with the generic score over the training photos",
+            "generic_slope": "the generic score's weight on the standardised ratings, fitted alone",
         },
         "chosen": taste.chosen,
         "is_generic": taste.is_generic,
         "evidence": taste.evidence,
         "scales": taste.scales,
         "crowd_agreement": agreement,
-        "generic_slope": float(taste.weights[0]),
+        "generic_slope": taste.crowd_slope,
         "attributes": attributes,
         "content": content,
         "strongest_like": max(attributes, key=lambda a: a["effect"])["name"],
