@@ -75,7 +75,8 @@ class Taste:
 
     Attributes:
       space: the TasteSpace of ``weights``.
-      weights: θ̂ [D], the posterior mean (zeros beyond the generic score's when generic).
+      weights: θ̂ [D], the posterior mean; when generic, 1 for the generic score and zeros
+        elsewhere (the generic model as it is).
       covariance: θ's posterior covariance [D, D].
       chosen: what the evidence chose: "generic" (no correction) or "correction".
       evidence: log evidence (σ² at its best) of "generic", "correction" and each scale.
@@ -172,7 +173,7 @@ def _candidates(model, dim):
                    for t in grid}  # fmt: skip
 
 
-def _scaled_posterior(stats, priors, dim):
+def _scaled_posterior(stats, priors):
     """Evidence of each scale, and the correction's posterior averaged over scales by their evidence.
 
     Returns ({scale: log evidence}, {scale: posterior probability}, mean [D], covariance [D, D], σ²).
@@ -219,7 +220,7 @@ def fit_taste(features, ratings, model=TasteModel()):
     dim = x.shape[1]
     generic_prior, scaled = _candidates(model, dim)
     generic_noise, generic_value = evidence.best_noise(stats.select([0]), *generic_prior)
-    values, scales, mean, covariance, noise_var = _scaled_posterior(stats, scaled, dim)
+    values, scales, mean, covariance, noise_var = _scaled_posterior(stats, scaled)
     logs = np.array(list(values.values()))
     correction_value = float(logs.max() + np.log(np.mean(np.exp(logs - logs.max()))))
     record = {GENERIC: generic_value, CORRECTION: correction_value, **values}

@@ -1,7 +1,6 @@
 """The FLICKR-AES personalisation protocol on a generic SavedModel: features once, then every trial."""
 
 import dataclasses
-import json
 import os
 
 import numpy as np
