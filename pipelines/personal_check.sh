@@ -56,8 +56,8 @@ done
 import glob, json, os, sys
 import numpy as np
 out, generators = sys.argv[1], sys.argv[2:]
-print("| generator | k | seeds | generic | personal | gain (± std over seeds) | per-seed 95% CIs of the gain | users hurt (< −0.02) | fits kept generic |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| generator | k | seeds | generic | personal | gain (± std over seeds) | gain min..max over seeds | per-seed 95% CIs of the gain | users hurt (< −0.02): mean (min..max) | fits kept generic |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 kinds = {}
 for generator in generators:
     runs = sorted(glob.glob(os.path.join(out, generator, "seed*", "protocol", "personal_eval.json")))
@@ -69,7 +69,8 @@ for generator in generators:
         hurt, kept = get(lambda x: x["gain"]["hurt_share"]), get(lambda x: x["generic_chosen"])
         cis = " ".join(f"[{x['gain']['ci95'][0]:+.3f},{x['gain']['ci95'][1]:+.3f}]" for x in s)
         print(f"| {generator} | {k} | {len(s)} | {g.mean():.3f} ± {g.std():.3f} | {p.mean():.3f} ± {p.std():.3f} | "
-              f"{gain.mean():+.3f} ± {gain.std():.3f} | {cis} | {hurt.mean():.0%} (max {hurt.max():.0%}) | {kept.mean():.0%} |")
+              f"{gain.mean():+.3f} ± {gain.std():.3f} | {gain.min():+.3f}..{gain.max():+.3f} | {cis} | "
+              f"{hurt.mean():.0%} ({hurt.min():.0%}..{hurt.max():.0%}) | {kept.mean():.0%} |")
     for run, report in zip(runs, reports):
         people_file = os.path.join(os.path.dirname(os.path.dirname(run)), "data", "scenes_people.json")
         if not os.path.exists(people_file):
