@@ -68,6 +68,8 @@ class ModelServer:
 
     def check_image(self, data, index):
         """The Header of an encoded image, read without decoding it; ServingError if it cannot be used."""
+        if isinstance(data, str):  # tf.make_ndarray pads a DT_STRING value list that is too short with ''
+            data = data.encode()
         try:
             return host_decode.probe(bytes(data), self.config.max_pixels)
         except host_decode.ImageError as e:
