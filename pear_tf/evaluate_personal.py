@@ -11,8 +11,6 @@ is learned beforehand from training workers (python -m pear_tf.fit_population), 
 fit's scales from its k rated images alone.
 """
 
-import sys
-
 from absl import app, flags
 
 from pear_tf import cli
@@ -50,15 +48,10 @@ def main(argv):
         prior=Prior(weight_std=FLAGS.weight_std),
         population=FLAGS.population,
     )
-    try:
-        report = run_protocol(config)
-    except (OSError, ValueError) as error:
-        print(f"ERROR: {error}", file=sys.stderr)
-        sys.exit(2)
-    print(markdown(report))
+    print(markdown(run_protocol(config)))
 
 
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

@@ -12,8 +12,6 @@ The data are FLICKR-AES's layout: your own workers' ratings work the same when w
 ``40K/<photo>`` and a ``worker, imagePair, score`` CSV.
 """
 
-import sys
-
 from absl import app, flags
 
 from pear_tf import cli
@@ -37,11 +35,7 @@ def main(argv):
     del argv
     config = PopulationConfig(model=FLAGS.model, data_dir=FLAGS.data_dir, test_workers=FLAGS.test_workers,
                               images=FLAGS.images, space_photos=FLAGS.space_photos, seed=FLAGS.seed)  # fmt: skip
-    try:
-        result = learn_population(config)
-    except (OSError, ValueError) as error:
-        print(f"ERROR: {error}", file=sys.stderr)
-        sys.exit(2)
+    result = learn_population(config)
     fitted = result["population"]
     print(f"Population of {fitted.num_workers} training workers ({result['ratings']} ratings, "
           f"{len(result['skipped_workers'])} workers with too few skipped), {result['content_components']} content "
@@ -51,4 +45,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

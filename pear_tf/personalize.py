@@ -15,7 +15,6 @@ import sys
 from absl import app, flags
 
 from pear_tf import cli
-from pear_tf.personal import ratings
 from pear_tf.personal.adapt import Prior
 from pear_tf.personal.run import PersonalizeConfig, personalize
 
@@ -38,7 +37,7 @@ def define_flags():
 def main(argv):
     del argv
     if not FLAGS.ratings or not FLAGS.export_dir:
-        sys.exit("Give --ratings=CSV and --export_dir=savedmodels/<person>.")
+        raise app.UsageError("Give --ratings=CSV and --export_dir=savedmodels/<person>.")
     config = PersonalizeConfig(
         model=FLAGS.model,
         ratings=FLAGS.ratings,
@@ -49,13 +48,7 @@ def main(argv):
         prior=Prior(weight_std=FLAGS.weight_std),
         population=FLAGS.population,
     )
-    try:
-        result = personalize(config)
-    except ratings.NotEnoughRatings as e:
-        sys.exit(str(e))
-    except (OSError, ValueError) as error:
-        print(f"ERROR: {error}", file=sys.stderr)
-        sys.exit(2)
+    result = personalize(config)  # too few usable ratings: a UserError naming the skipped rows
     for line, name, reason in result["skipped"]:
         where = f" line {line}" if line else ""
         print(f"skipped{where}: {name or '(no path)'}: {reason}", file=sys.stderr)
@@ -67,4 +60,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

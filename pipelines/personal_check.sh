@@ -33,10 +33,10 @@ for generator in $GENERATORS; do
     run=$OUT/$generator/seed$seed
     if [[ ! -f $run/data/FLICKR-AES_image_labeled_by_each_worker.csv ]]; then
       if [[ $generator == synthetic ]]; then
-        "$PYTHON" -m pear_tf.data.synthetic --layout=flickr_aes --out="$run/data" --image_size=64 \
+        "$PYTHON" -m pear_tf.synthetic_data --layout=flickr_aes --out="$run/data" --image_size=64 \
           --personal_sizes=3000,37,150 --seed="$seed"
       else
-        "$PYTHON" -m pear_tf.data.scenes --out="$run/data" --image_size=64 --sizes=3000,37,150 --seed="$seed"
+        "$PYTHON" -m pear_tf.scenes_data --out="$run/data" --image_size=64 --sizes=3000,37,150 --seed="$seed"
       fi
     fi
     if [[ ! -f $run/generic/eval_metrics.json ]]; then

@@ -22,7 +22,7 @@ DATA=$OUT/data
 mkdir -p "$OUT"
 
 if [[ ! -f $DATA/FLICKR-AES_image_labeled_by_each_worker.csv ]]; then
-  "$PYTHON" -m pear_tf.data.synthetic --layout=flickr_aes --out="$DATA" --image_size=64
+  "$PYTHON" -m pear_tf.synthetic_data --layout=flickr_aes --out="$DATA" --image_size=64
 fi
 if [[ ! -f $OUT/prior/prior_metrics.json ]]; then
   "$PYTHON" -m pear_tf.train_prior --flagfile=pipelines/demo.flags --dataset=synthetic --epochs=15 \

@@ -18,10 +18,11 @@ re-weighs attributes cannot learn them:
   each test worker (the 37 published ids) rating a block of photos of their own beside
   four training workers.
 
-    python -m pear_tf.data.scenes --out=DIR --image_size=64 [--sizes=3000,37,150] [--seed=0]
+    python -m pear_tf.scenes_data --out=DIR --image_size=64 [--sizes=3000,37,150] [--seed=0]
 
-writes the set in FLICKR-AES's layout (pear_tf.data.flickr_aes reads it) and
-``scenes_people.json`` beside it: every worker's kind and taste (not part of the real layout).
+(or ``python -m pear_tf.data.scenes``, the same command) writes the set in FLICKR-AES's
+layout (pear_tf.data.flickr_aes reads it) and ``scenes_people.json`` beside it: every
+worker's kind and taste (not part of the real layout).
 """
 
 import dataclasses
@@ -253,25 +254,8 @@ def write_layout(out_dir, sizes=SIZES, size=73, seed=0, train_workers=TRAIN_WORK
     return out_dir
 
 
-def main(argv):
-    del argv
-    from pear_tf.data.preprocessing import resize_size
-
-    cfg = flags.FLAGS
-    sizes = tuple(int(n) for n in cfg.sizes)
-    path = write_layout(cfg.out, sizes, resize_size(cfg.image_size), cfg.seed, cfg.train_workers)
-    print(f"Wrote the scenes set ({sizes[0]} generic photos, {sizes[1]} test workers × {sizes[2]}) to {path}")
-
-
 if __name__ == "__main__":
-    from absl import app, flags
+    # `python -m pear_tf.data.scenes`: the command lives at the package root (the data package is flag-free).
+    import runpy
 
-    from pear_tf import startup
-
-    startup.import_tensorflow_quietly()
-    flags.DEFINE_string("out", None, "Output folder (FLICKR-AES's layout).", required=True)
-    flags.DEFINE_list("sizes", [str(n) for n in SIZES], "Generic photos, test workers, photos per test worker.")
-    flags.DEFINE_integer("train_workers", TRAIN_WORKERS, "Training workers (who rate the generic photos).")
-    flags.DEFINE_integer("image_size", 224, "Encoder input size; photos are rendered at its resize size.")
-    flags.DEFINE_integer("seed", 0, "Seed of the set.")
-    app.run(main)
+    runpy.run_module("pear_tf.scenes_data", run_name="__main__", alter_sys=True)

@@ -16,6 +16,8 @@ import dataclasses
 
 import numpy as np
 
+from pear_tf.errors import BadValue
+
 
 @dataclasses.dataclass(frozen=True)
 class Sufficient:
@@ -36,7 +38,7 @@ def standardise_ratings(ratings):
     """(ratings − mean) / std; raises ValueError when they do not vary (they say nothing about taste)."""
     ratings = np.asarray(ratings, np.float64)
     if len(ratings) < 2 or ratings.std() == 0:
-        raise ValueError(f"all {len(ratings)} ratings are {ratings[0]:g}: equal ratings say nothing about taste.")
+        raise BadValue(f"all {len(ratings)} ratings are {ratings[0]:g}: equal ratings say nothing about taste.")
     return (ratings - ratings.mean()) / ratings.std()
 
 

@@ -7,6 +7,7 @@ or a thousand trials, costs no further forward pass.
 
 import numpy as np
 
+from pear_tf.errors import BadValue
 from pear_tf.inference.rows import score_paths
 
 
@@ -26,7 +27,7 @@ def image_features(scorer, paths, batch_size=32, progress=False):
     """
     outputs = scorer.metadata.get("outputs", [])
     if "attributes" not in outputs:
-        raise ValueError(
+        raise BadValue(
             f"{scorer.path} has no 'attributes' output (a {scorer.metadata.get('objective')!r} baseline): "
             "personalisation needs a PEAR model."
         )

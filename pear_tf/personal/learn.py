@@ -16,6 +16,7 @@ import numpy as np
 
 from pear_tf.data import flickr_aes
 from pear_tf.data.layout import require
+from pear_tf.errors import BadValue
 from pear_tf.inference.saved_model import SavedModelScorer
 from pear_tf.personal import evidence, features, population, store
 from pear_tf.personal.space import FIXED, fit_space, raw_features
@@ -52,7 +53,7 @@ class PopulationConfig:
 def _validation_names(config, scorer):
     data = scorer.metadata.get("train_config", {}).get("data", {})
     if "validation_fraction" not in data:
-        raise ValueError(
+        raise BadValue(
             f"{scorer.path}'s metadata does not say how it was trained (no train_config): its validation slice is "
             "unknown; use --images=generic."
         )
@@ -67,7 +68,7 @@ def _photos(config, scorer, images, workers):
     tested = set(images[np.isin(workers, flickr_aes.read_test_workers(config.test_workers))])
     generic = sorted(set(images) - tested)
     if not generic:
-        raise ValueError(f"{config.data_dir}: every photo was rated by a test worker; nothing to learn from.")
+        raise BadValue(f"{config.data_dir}: every photo was rated by a test worker; nothing to learn from.")
     chosen = np.random.default_rng(config.seed).permutation(len(generic))[: config.space_photos]
     space_names = [generic[i] for i in sorted(chosen)]
     if config.images == "validation":
@@ -102,7 +103,7 @@ def fit_space_and_population(space_raw, raw, rated, max_components, progress=Non
         stats.append(evidence.sufficient(x[index], scores))
         used.append(worker)
     if len(stats) < population.FOLDS:
-        raise ValueError(f"only {len(stats)} training workers rated 3+ of the photos with ratings that vary; "
+        raise BadValue(f"only {len(stats)} training workers rated 3+ of the photos with ratings that vary; "
                          f"a population needs at least {population.FOLDS}.")  # fmt: skip
     if progress:
         progress(f"Fitting the population of {len(stats)} training workers ({sum(s.dof + 1 for s in stats)} ratings)")
@@ -126,7 +127,7 @@ def _ratings_by_worker(workers, images, scores, row_of, names, test):
 def learn_population(config, progress=print):
     """Fits and stores the space and the population; returns a summary dict (``path`` among it)."""
     if config.images not in IMAGES:
-        raise ValueError(f"images={config.images!r} is not one of {IMAGES}.")
+        raise BadValue(f"images={config.images!r} is not one of {IMAGES}.")
     require(config.data_dir, "FLICKR-AES", [flickr_aes.IMAGE_DIR, flickr_aes.RATINGS_FILE], flickr_aes.OBTAIN)
     workers, images, scores = flickr_aes.read_worker_ratings(os.path.join(config.data_dir, flickr_aes.RATINGS_FILE))
     scorer = SavedModelScorer(config.model)

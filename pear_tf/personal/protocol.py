@@ -10,6 +10,7 @@ before the run, and each fit's scales from its k rated images alone.
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.metrics import _spearman
 from pear_tf.personal.adapt import TasteModel, fit_taste
 from pear_tf.personal.features import select
@@ -33,7 +34,7 @@ def trial_splits(num_images, shots, trials, seed):
     Every image a worker rated is either adapted on or evaluated on in a trial, never both.
     """
     if shots >= num_images:
-        raise ValueError(f"{shots} shots leave no held-out image of {num_images}.")
+        raise errors.BadValue(f"{shots} shots leave no held-out image of {num_images}.")
     rng = np.random.default_rng(seed)
     splits = []
     for _ in range(trials):

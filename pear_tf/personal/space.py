@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 
 from pear_tf.attributes import ATTRIBUTE_NAMES
+from pear_tf.errors import BadValue
 
 GENERIC = "generic score"
 FIXED = 1 + len(ATTRIBUTE_NAMES)  # the generic score and the attributes, always in the space
@@ -69,7 +70,7 @@ class TasteSpace:
         """Standardised features [n, D] of raw features [n, R]."""
         raw = np.asarray(raw, np.float64)
         if raw.shape[1] != len(self.raw_mean):
-            raise ValueError(
+            raise BadValue(
                 f"the taste space expects {len(self.raw_mean)} raw features per photo (score, attributes"
                 f"{', content' if len(self.raw_mean) > 12 else ''}); the model gave {raw.shape[1]}."
             )

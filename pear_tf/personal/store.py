@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 
+from pear_tf.errors import BadValue, NotFound
 from pear_tf.inference.versions import latest_version_dir
 from pear_tf.personal.adapt import TasteModel
 from pear_tf.personal.population import Population
@@ -62,7 +63,7 @@ def load(path, version_dir=None):
     with open(path) as f:
         data = json.load(f)
     if version_dir is not None and data.get("fingerprint") != fingerprint(version_dir):
-        raise ValueError(
+        raise BadValue(
             f"{path} was fitted for another model than {version_dir} (its saved_model.pb differs): "
             f"fit it again with python -m pear_tf.fit_population --model={version_dir}."
         )
@@ -83,7 +84,7 @@ def taste_model(model_path, choice=AUTO, prior=None):
     path = population_path(version_dir) if choice == AUTO else choice
     if not os.path.exists(path):
         if choice != AUTO:
-            raise FileNotFoundError(f"--population={choice}: no such file.")
+            raise NotFound(f"--population={choice}: no such file.")
         return TasteModel(**extra), (
             f"none: {path} does not exist (fit one with python -m pear_tf.fit_population --model={model_path})"
         )
