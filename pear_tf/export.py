@@ -87,34 +87,22 @@ def main(argv):
         if FLAGS.tflite == "int8" and not FLAGS.representative_data:
             raise app.UsageError("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
         try:
-            float_layers = tflite.parse_float_layers(FLAGS.int8_float_layers)
-        except ValueError as error:
-            raise app.UsageError(str(error)) from None
-        try:
             tflite.export_tflite(FLAGS.saved_model_dir, FLAGS.tflite, FLAGS.output, FLAGS.representative_data,
                                  FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman,
-                                 FLAGS.tflite_input, float_layers)  # fmt: skip
+                                 FLAGS.tflite_input, tflite.parse_float_layers(FLAGS.int8_float_layers))  # fmt: skip
         except agreement.AgreementError as error:
             sys.exit(f"ERROR: {error}")
         return
     if not (FLAGS.model_dir and FLAGS.export_dir):
         raise app.UsageError("Give --model_dir and --export_dir (SavedModel), or --saved_model_dir and --tflite.")
-    export_run_or_exit()
-
-
-def export_run_or_exit():
-    """--model_dir → the next version of --export_dir; exit status 2 with the reason when it cannot be calibrated."""
     from pear_tf.exporting.saved_model import export_run
 
-    try:
-        export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels,
-                   calibrate=FLAGS.calibrate)  # fmt: skip
-    except (FileNotFoundError, ValueError) as error:
-        print(f"ERROR: {error}", file=sys.stderr)
-        sys.exit(2)
+    # A run that cannot be calibrated (no flags.txt, its data gone) raises a UserError: exit status 2.
+    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels,
+               calibrate=FLAGS.calibrate)  # fmt: skip
 
 
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

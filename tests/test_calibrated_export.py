@@ -179,15 +179,23 @@ def test_evaluate_reports_both_scores_the_uncertainty_and_the_selective_curve(tr
 
 
 def test_a_personal_model_passes_the_calibration_and_the_flag_through(trained, tmp_path):
-    from pear_tf.personal.adapt import Taste
+    from pear_tf.personal.adapt import fit_taste
     from pear_tf.personal.export import export_personal
 
     _, result = trained
     generic = SavedModelScorer(result["export_path"])
-    zero = Taste(np.zeros(11), np.eye(11) * 1e-6, np.full(11, 0.5), np.ones(11), 1.0, 0.1, 10)
-    version = export_personal(result["export_path"], zero, dict(generic.metadata), str(tmp_path / "me"))
+    photos = [_png(image) for image in _test_photos(16)]
+    seen = generic.score_bytes(photos)
+    features = {key: seen[key].astype(np.float64) for key in ("score", "attributes", "content")}
+    ratings = np.random.default_rng(0).normal(size=16) + seen["attributes"][:, 0]  # a taste of its own
+    version = export_personal(result["export_path"], fit_taste(features, ratings), dict(generic.metadata),
+                              str(tmp_path / "me"))  # fmt: skip
     personal = SavedModelScorer(version)
-    images = [_png(image) for image in _test_photos(3)] + [_png(not_photos(1)["noise"][0])]
+    images = photos[:3] + [_png(not_photos(1)["noise"][0])]
     ours, theirs = personal.score_bytes(images), generic.score_bytes(images)
-    for key in NEW_OUTPUTS:
+    # The personal score through the generic model's map; the flag is the generic model's.
+    score_map = generic.metadata["calibration"]["score_map"]
+    np.testing.assert_allclose(ours["calibrated_score"], np.interp(ours["score"], score_map["knots_x"],
+                                                                   score_map["knots_y"]), rtol=1e-4)  # fmt: skip
+    for key in ("ood_score", "is_photo_like"):
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, err_msg=key)

@@ -45,7 +45,8 @@ def test_tf1_session_loader_serves_image_bytes_like_the_model(tiny_model, tmp_pa
         signature = meta_graph.signature_def["serving_default"]
         assert set(signature.inputs) == {"image_bytes"}
         # Without a fitted calibration: calibrated_score is the identity, and no photo-likeness flag.
-        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes", "calibrated_score"}
+        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes", "content",
+                                          "calibrated_score"}  # fmt: skip
         fetches = {key: signature.outputs[key].name for key in signature.outputs}
         served = sess.run(fetches, feed_dict={signature.inputs["image_bytes"].name: images})
         predict_signature = meta_graph.signature_def["predict_images"]

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from pear_tf import metrics
+from pear_tf import errors, metrics
 from pear_tf.calibration import density as density_lib
 from pear_tf.calibration import monotone
 from pear_tf.calibration import uncertainty as uncertainty_lib
@@ -68,14 +68,14 @@ def fit_calibration(model, splits, image_size, batch_size=64, mc_samples=16, max
                     verbose=0):  # fmt: skip
     """Scores the validation split and up to ``max_photos`` training photos; returns the ScoreCalibration.
 
-    Raises ValueError when the validation split has fewer than 3 photos (nothing to fit on).
+    Raises pear_tf.errors.BadValue when the validation split has fewer than 3 photos (nothing to fit on).
     """
     bins = list(splits.scale.bin_values)
     score = tf.function(lambda images: model.score(images, mc_samples=mc_samples, with_internals=True))
     validation = predict_dataset(None, pipeline.make_dataset(splits.validation, image_size, batch_size),
                                  verbose=verbose, score=score)  # fmt: skip
     if len(validation["score"]) < 3:
-        raise ValueError(f"The validation split has {len(validation['score'])} photos: too few to calibrate on.")
+        raise errors.BadValue(f"The validation split has {len(validation['score'])} photos: too few to calibrate on.")
     statistics = tf.function(
         lambda images: {"stage_statistics": model.score(images, with_internals=True)["stage_statistics"]}
     )
@@ -108,15 +108,15 @@ def calibration_for_run(model, model_dir, checkpoint, mc_samples=16):
     The splits are those the run's flags.txt names (its data set, data_dir, seed, sizes).
 
     Raises:
-      FileNotFoundError: the run has no flags.txt, or its data set is no longer where it was.
-      ValueError: the validation split is too small to fit on.
+      pear_tf.errors.NotFound: the run has no flags.txt, or its data set is no longer where it was.
+      pear_tf.errors.BadValue: the validation split is too small to fit on.
     """
     calibration = record.load(model_dir, checkpoint)
     if calibration is not None:
         return calibration
     flags_path = os.path.join(model_dir, "flags.txt")
     if not os.path.exists(flags_path):
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"{model_dir} has no flags.txt, so its validation split is unknown: export it with --nocalibrate "
             "(score only, no calibrated_score map, no photo-likeness flag)."
         )

@@ -62,11 +62,11 @@ def ood_score(features, density):
 def calibrated_outputs(outputs, calibration, bin_values):
     """The exported outputs from ``model.score(..., with_internals=True)`` and a ScoreCalibration.
 
-    Keeps ``score`` (the paper's distribution mean), ``distribution`` and ``attributes``;
+    Keeps ``score`` (the paper's distribution mean), ``distribution``, ``attributes`` and ``content``;
     ``score_std`` becomes the chosen spread on the raters' scale; adds ``calibrated_score``
     and, with a density, ``ood_score`` and ``is_photo_like`` (ood_score ≤ 1).
     """
-    result = {key: outputs[key] for key in ("score", "distribution", "attributes") if key in outputs}
+    result = {key: outputs[key] for key in ("score", "distribution", "attributes", "content") if key in outputs}
     result["calibrated_score"] = piecewise_linear(
         outputs["score"], calibration.score_map.knots_x, calibration.score_map.knots_y
     )

@@ -21,6 +21,7 @@ DESCRIPTIONS = {
     "68 % of the validation photos' true means; which spread it is: calibration.score_std.source",
     "distribution": "the predicted share of raters voting each bin",
     "attributes": "the 11 photographic attributes' probabilities, AADB order (attribute_names)",
+    "content": "the content latent's mean (the 100-dimensional s), what personalisation's taste space is built on",
     "calibrated_score": "score mapped onto the raters' scale by a monotone map fitted on the validation split "
     "(ranks photos exactly as score does)",
     "ood_score": "how unlike the training photos the input is, to the model: Mahalanobis distance of its backbone "
@@ -31,7 +32,7 @@ DESCRIPTIONS = {
 
 def output_names(calibration, has_attributes):
     """The exported outputs, in the metadata's order."""
-    names = ["score", "score_std", "distribution"] + (["attributes"] if has_attributes else [])
+    names = ["score", "score_std", "distribution"] + (["attributes", "content"] if has_attributes else [])
     return names + ["calibrated_score"] + (["ood_score", "is_photo_like"] if calibration.density is not None else [])
 
 

@@ -15,7 +15,7 @@ method checked on both is not checked on the rules it was designed with:
   (the votes of one camp shifted up, the other down), so the spread of votes varies
   from photo to photo as it does on AVA.
 
-    python -m pear_tf.data.landscapes --out=DIR --image_size=64 [--sizes=4800,300,600 --seed=0]
+    python -m pear_tf.landscapes_data --out=DIR --image_size=64 [--sizes=4800,300,600 --seed=0]
 
 writes AVA.txt, images/<id>.jpg and aesthetics_image_lists/generic_test.jpgl, for
 ``--dataset=ava --data_dir=DIR``. Everything is deterministic from (seed, index).
@@ -140,22 +140,8 @@ def write_ava_layout(out_dir, sizes=(4800, 300, 600), size=73, seed=0):
     return out_dir
 
 
-def main(argv):
-    del argv
-    from pear_tf.data.preprocessing import resize_size
-
-    cfg = flags.FLAGS
-    sizes = tuple(int(n) for n in cfg.sizes)
-    print(f"Wrote {sum(sizes)} landscapes in the AVA layout to "
-          f"{write_ava_layout(cfg.out, sizes, resize_size(cfg.image_size), cfg.seed)}")  # fmt: skip
-
-
 if __name__ == "__main__":
-    from absl import app, flags
+    # `python -m pear_tf.data.landscapes`: the command lives at the package root (the data package is flag-free).
+    import runpy
 
-    flags.DEFINE_string("out", "landscapes", "Output folder.")
-    flags.DEFINE_list("sizes", ["4800", "300", "600"], "Train (validation is held out of it by the reader), "
-                      "unused, test sizes: the first two together form AVA's train list.")  # fmt: skip
-    flags.DEFINE_integer("image_size", 224, "Encoder input size; images are rendered at its resize size.")
-    flags.DEFINE_integer("seed", 0, "Seed of the set.")
-    app.run(main)
+    runpy.run_module("pear_tf.landscapes_data", run_name="__main__", alter_sys=True)

@@ -6,10 +6,11 @@ pear_tf/data/decode.py in the graph, EXIF orientation included); ``predict_pixel
 decoded upright RGB pixels (``pixels``, uint8 [batch, H, W, 3], any H and W: what a client
 decoded itself, e.g. a TIFF or HEIC); ``predict_images`` takes preprocessed float32
 images (``images`` [batch, S, S, 3], RGB 0..255). All return ``score``,
-``score_std``, ``distribution`` and ``attributes`` (a Table 1 baseline, which has no
-attribute latent, returns no ``attributes``; its metadata lists its outputs), and what the
-ScoreCalibration adds (pear_tf/calibration): ``calibrated_score`` and, with a feature
-density, ``ood_score`` and ``is_photo_like``. Only the scoring parts of the
+``score_std``, ``distribution``, ``attributes`` and ``content`` (the content latent's
+mean μ, what personalisation builds on; a Table 1 baseline, which has no latents,
+returns neither; its metadata lists its outputs), and what the ScoreCalibration adds
+(pear_tf/calibration): ``calibrated_score`` and, with a feature density, ``ood_score``
+and ``is_photo_like``. Only the scoring parts of the
 model are saved: not the reconstruction head, not the prior network.
 """
 
@@ -22,6 +23,7 @@ import tempfile
 import tensorflow as tf
 
 import pear_tf
+from pear_tf import errors
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.calibration import graph as calibration_graph
 from pear_tf.calibration import record as calibration_record
@@ -45,9 +47,11 @@ class ScoringModule(tf.Module):
         self.metadata = tf.saved_model.Asset(metadata_path)
         bins = list(model.config.bin_values)
         calibration = calibration or calibration_record.unfitted(bins, sampled(model, mc_samples))
+        # PEAR also returns ``content`` (μ of s): what personalisation's taste space is built on.
+        content = model.config.objective == "pear"
         # Latent samples use fixed noise (latents.scoring_noise): the same image, the same outputs, on every path.
         score = lambda images: calibration_graph.calibrated_outputs(  # noqa: E731
-            model.score(images, mc_samples=mc_samples, with_internals=True), calibration, bins
+            model.score(images, mc_samples=mc_samples, with_content=content, with_internals=True), calibration, bins
         )
 
         image_spec = tf.TensorSpec([size, size, 3], tf.float32)
@@ -98,7 +102,7 @@ def export_metadata(model, dataset, extra=None, max_pixels=decode.MAX_PIXELS):
         "dataset": dataset,
         "bin_values": list(model.config.bin_values),
         "objective": model.config.objective,
-        "outputs": ["score", "score_std", "distribution"] + (["attributes"] if has_attributes else []),
+        "outputs": ["score", "score_std", "distribution"] + (["attributes", "content"] if has_attributes else []),
         "attribute_names": list(ATTRIBUTE_NAMES) if has_attributes else [],
         "model_config": json.loads(model.config.to_json()),
         "preprocessing": {
@@ -193,12 +197,12 @@ def restore_model(model_dir, epoch="last", image_size=None):
       (model, the checkpoint path restored).
     """
     if epoch not in EPOCHS:
-        raise ValueError(f"epoch={epoch!r} is not one of {EPOCHS}.")
+        raise errors.BadValue(f"epoch={epoch!r} is not one of {EPOCHS}.")
     config_path = os.path.join(model_dir, "model_config.json")
     folder = os.path.join(model_dir, "checkpoints" if epoch == "last" else "best")
     latest = tf.train.latest_checkpoint(folder)
     if not os.path.exists(config_path) or latest is None:
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"--model_dir={model_dir!r} is not a finished pear_tf.train run: it needs model_config.json and "
             + ("checkpoints/." if epoch == "last" else "best/ (a run that validated at least one epoch).")
         )

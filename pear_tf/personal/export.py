@@ -6,16 +6,19 @@ model has the same signatures (serving_default, predict_images, and
 predict_images_deterministic for TFLite), the same outputs and the same metadata keys, and
 predict, evaluate, serve, Beam and TFLite read it unchanged.
 
-Outputs: ``score`` = generic + Σ tⱼ(zⱼ − mⱼ), clipped to the bins; ``distribution`` is the
-generic distribution exponentially tilted (p ∝ p·e^{λv}) so that its mean is that score;
-``score_std`` adds the correction's posterior uncertainty to the generic Monte-Carlo std;
-``attributes`` are the generic ones (what the photo shows does not depend on who looks).
+Outputs: ``score`` = a + b·[generic score, attributes, content] (the Taste's linear map,
+pear_tf.personal.adapt), clipped to the bins; exactly the generic score when the evidence
+chose no correction. ``distribution`` is the generic distribution exponentially tilted
+(p ∝ p·e^{λv}) so that its mean is that score; ``score_std`` adds the correction's
+posterior uncertainty to the generic Monte-Carlo std; ``attributes`` and ``content`` are
+the generic ones (what the photo shows does not depend on who looks).
 """
 
 
 import tensorflow as tf
 from absl import logging
 
+from pear_tf import errors
 from pear_tf.exporting.saved_model import write_version
 from pear_tf.inference.versions import latest_version_dir
 
@@ -45,15 +48,21 @@ class PersonalModule(tf.Module):
         self.generic_predict = generic.predict_images
         self.generic_deterministic = generic.predict_images_deterministic
         self.metadata = tf.saved_model.Asset(metadata_path)
-        weights, centre = tf.constant(taste.weights, tf.float32), tf.constant(taste.centre, tf.float32)
-        covariance, bins = tf.constant(taste.covariance, tf.float32), tf.constant(bin_values, tf.float32)
-
+        intercept, coefficients = taste.linear()
+        width = len(coefficients)  # 12 raw features, or 12 + content's when the space has content
+        intercept, coefficients = tf.constant(intercept, tf.float32), tf.constant(coefficients, tf.float32)
+        raw_mean = tf.constant(taste.space.raw_mean, tf.float32)
+        to_taste = tf.constant(taste.space.projection[:, 1:], tf.float32)
+        covariance = tf.constant(taste.correction_covariance(), tf.float32)
+        bins = tf.constant(bin_values, tf.float32)
         # A generic model exported with a calibration (issue 27) maps scores to the raters' scale.
         self.generic_calibrate = getattr(generic, "calibrate_score", None)
 
         def adapt(outputs):
-            offset = outputs["attributes"] - centre
-            score = tf.clip_by_value(outputs["score"] + tf.linalg.matvec(offset, weights), bins[0], bins[-1])
+            parts = [outputs["score"][:, None], outputs["attributes"]] + ([outputs["content"]] if width > 12 else [])
+            raw = tf.concat(parts, axis=-1)
+            score = tf.clip_by_value(intercept + tf.linalg.matvec(raw, coefficients), bins[0], bins[-1])
+            offset = tf.linalg.matmul(raw - raw_mean, to_taste)
             variance = tf.reduce_sum(tf.linalg.matmul(offset, covariance) * offset, axis=-1)
             adapted = {
                 "score": score,
@@ -61,13 +70,11 @@ class PersonalModule(tf.Module):
                 "distribution": tilt(outputs["distribution"], bins, score),
                 "attributes": outputs["attributes"],
             }
-            return {**outputs, **adapted, **calibrated(score, outputs)}
-
-        def calibrated(score, outputs):
-            """The personal score through the generic map; the photo-likeness flag is the generic one's."""
-            if "calibrated_score" not in outputs or self.generic_calibrate is None:
-                return {}
-            return {"calibrated_score": self.generic_calibrate(score)}
+            # The generic outputs pass through (content, the photo-likeness flag); calibrated_score
+            # is the personal score through the generic map.
+            if "calibrated_score" in outputs and self.generic_calibrate is not None:
+                adapted["calibrated_score"] = self.generic_calibrate(score)
+            return {**outputs, **adapted}
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         def serve_bytes(image_bytes):
@@ -100,7 +107,7 @@ def export_personal(generic_path, taste, metadata, export_dir):
     generic = tf.saved_model.load(latest_version_dir(generic_path))
     for name in ("serve_bytes", "predict_images", "predict_images_deterministic", "scoring_variables"):
         if not hasattr(generic, name):
-            raise ValueError(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
+            raise errors.BadValue(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
     size = int(metadata["model_config"]["image_size"])
     # Saving restored functions logs (at INFO) every captured variable it renames: hundreds of lines.
     verbosity = logging.get_verbosity()
