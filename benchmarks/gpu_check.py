@@ -31,6 +31,10 @@ import traceback
 
 from absl import app, flags
 
+from pear_tf import startup
+
+startup.import_tensorflow_quietly()  # before anything imports TensorFlow: no CUDA probing noise on a CPU machine
+
 SIZES = {
     "gpu": dict(backbone="resnet50", image_size=224, recon_size=256, batch_size=128, warmup=3, steps=20,
                 mirrored_batch=16, photos=2048, distinct_photos=64, photo_size=448, input_images=4096),

@@ -43,6 +43,8 @@ class TrainConfig:
     trainable: str = "all"
     early_stopping_patience: int = 0
     export_checkpoint: str = "best"
+    # What the export computes in: float32, bfloat16 or auto (pear_tf/exporting/bfloat16.py).
+    export_precision: str = "float32"
 
 
 @dataclasses.dataclass(frozen=True)
