@@ -1,5 +1,6 @@
 """bfloat16 scoring (issue 25): the export's bfloat16 copy and its check, and the scorers' runtime rewrite."""
 
+import collections
 import json
 import os
 
@@ -38,10 +39,10 @@ def _metadata(path):
 
 
 def _conv_dtypes(path):
-    """The dtypes the Conv2D ops of a SavedModel's predict_images compute in."""
+    """{dtype: how many} of the Conv2D ops of a SavedModel's predict_images."""
     graph = tf.saved_model.load(path).signatures["predict_images"].graph.as_graph_def()
     nodes = [n for f in graph.library.function for n in f.node_def] + list(graph.node)
-    return {tf.dtypes.as_dtype(n.attr["T"].type).name for n in nodes if n.op in ("Conv2D", "_FusedConv2D")}
+    return collections.Counter(tf.dtypes.as_dtype(n.attr["T"].type).name for n in nodes if n.op == "Conv2D")
 
 
 def _photo_bytes():
@@ -77,8 +78,9 @@ def test_auto_asks_the_cpu_and_onednn(monkeypatch, tmp_path):
 
 
 def test_a_bfloat16_export_computes_in_bfloat16_records_its_check_and_outputs_float32(exports):
-    assert _conv_dtypes(exports["float32"]) == {"float32"}
-    assert _conv_dtypes(exports["bfloat16"]) == {"bfloat16"}
+    assert set(_conv_dtypes(exports["float32"])) == {"float32"}
+    dtypes = _conv_dtypes(exports["bfloat16"])  # the tiny backbone's five convolutions, the first (stem) float32
+    assert set(dtypes) == {"bfloat16", "float32"} and dtypes["bfloat16"] == 4 * dtypes["float32"], dtypes
     float32, bf16 = _metadata(exports["float32"]), _metadata(exports["bfloat16"])
     assert (float32["precision"], bf16["precision"]) == ("float32", "bfloat16")
     assert "precision_check" not in float32
@@ -96,7 +98,7 @@ def test_a_model_trained_in_mixed_precision_exports_true_float32_when_asked(tmp_
     plain = _model()  # the same seed: the same weights
     paths = [export_lib.export_saved_model(m, str(tmp_path / name), export_lib.export_metadata(m, "x"), 0)
              for name, m in (("mixed", mixed), ("plain", plain))]  # fmt: skip
-    assert _conv_dtypes(paths[0]) == {"float32"}
+    assert set(_conv_dtypes(paths[0])) == {"float32"}
     outputs = [SavedModelScorer(path).score_bytes(_photo_bytes()) for path in paths]
     np.testing.assert_allclose(outputs[0]["score"], outputs[1]["score"], atol=1e-5)
 
@@ -136,3 +138,20 @@ def test_a_bfloat16_export_cannot_be_asked_for_float32(exports):
     assert scorer.precision == "bfloat16" and scorer.precision_note is None
     _, rewrite, note = precision.scoring_precision("auto", _metadata(exports["bfloat16"]), flags=set())
     assert not rewrite and "emulated" in note
+
+
+def test_the_server_computes_in_the_precision_it_is_given(exports):
+    from pear_tf.serving.core import ServingConfig
+    from pear_tf.serving.model_config import ModelSpec
+    from pear_tf.serving.server import build_model_server
+
+    spec = ModelSpec("pear", exports["base"], policy="all")  # version 1 float32, version 2 bfloat16
+    data = _photo_bytes()
+    served = build_model_server([spec], ServingConfig(precision="bfloat16"))
+    assert [served.registry.get("pear", v).precision for v in (1, 2)] == ["bfloat16", "bfloat16"]
+    outputs = served.run_signature(served.registry.get("pear", 1), "serving_default", data)
+    reference = SavedModelScorer(exports["float32"]).score_bytes(data)
+    assert np.abs(outputs["score"] - reference["score"]).max() < 0.05
+    # float32 asked: the bfloat16 version cannot have it and is not loaded (the log says why); version 1 is.
+    strict = build_model_server([spec], ServingConfig(precision="float32"))
+    assert strict.registry.versions("pear") == [1] and strict.registry.get("pear").precision == "float32"
