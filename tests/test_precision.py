@@ -93,13 +93,11 @@ def test_a_bfloat16_export_computes_in_bfloat16_records_its_check_and_outputs_fl
     assert 0 < difference.max() <= check["max_abs_score_diff"] * 2 + 1e-3
 
 
-def test_a_model_trained_in_mixed_precision_exports_true_float32_when_asked(tmp_path):
-    mixed = _model("mixed_bfloat16")
-    plain = _model()  # the same seed: the same weights
-    paths = [export_lib.export_saved_model(m, str(tmp_path / name), export_lib.export_metadata(m, "x"), 0)
-             for name, m in (("mixed", mixed), ("plain", plain))]  # fmt: skip
-    assert set(_conv_dtypes(paths[0])) == {"float32"}
-    outputs = [SavedModelScorer(path).score_bytes(_photo_bytes()) for path in paths]
+def test_a_model_trained_in_mixed_precision_exports_true_float32_when_asked(exports, tmp_path):
+    mixed = _model("mixed_bfloat16")  # the fixture's float32 export is the same seed: the same weights
+    path = export_lib.export_saved_model(mixed, str(tmp_path / "mixed"), export_lib.export_metadata(mixed, "x"), 0)
+    assert set(_conv_dtypes(path)) == {"float32"}
+    outputs = [SavedModelScorer(p).score_bytes(_photo_bytes()) for p in (path, exports["float32"])]
     np.testing.assert_allclose(outputs[0]["score"], outputs[1]["score"], atol=1e-5)
 
 
