@@ -18,6 +18,7 @@ above it to PREFIX-selected-*.txt. Flags this command does not define are Beam's
 options, passed through unchanged; without --runner, DirectRunner runs in this process.
 """
 
+import functools
 import logging
 import sys
 
@@ -65,13 +66,9 @@ def define_flags():
 
 def main(argv):
     if not FLAGS.output:
-        sys.exit("Give --output=PREFIX, e.g. --output=out/scores (writes out/scores-00000-of-00001.jsonl).")
+        raise app.UsageError("Give --output=PREFIX, e.g. --output=out/scores (writes out/scores-00000-of-00001.jsonl).")
     config = config_from_flags()
-    try:
-        info = beam_lib.check_config(config)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"beam_score: {e}", file=sys.stderr)
-        sys.exit(2)
+    info = beam_lib.check_config(config)  # a bad flag or model: errors.UserError, a message and exit 2 (cli.guard)
     pipeline_args = argv[1:] if FLAGS.verbosity >= 1 else quiet_beam(argv[1:])
     warning = demo_warning(beam_lib.read_model_metadata(info.version_dir))
     if warning:
@@ -115,8 +112,9 @@ def config_from_flags():
         pin_workers=FLAGS.pin_workers,
     )
 
+
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
     # Flags not defined here are Beam's pipeline options: they reach main's argv untouched.
-    app.run(main, flags_parser=lambda argv: FLAGS(argv, known_only=True))
+    app.run(cli.guard(main), flags_parser=functools.partial(cli.parse_flags, known_only=True))

@@ -92,13 +92,9 @@ def main(argv):
         if FLAGS.tflite == "int8" and not FLAGS.representative_data:
             raise app.UsageError("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
         try:
-            float_layers = tflite.parse_float_layers(FLAGS.int8_float_layers)
-        except ValueError as error:
-            raise app.UsageError(str(error)) from None
-        try:
             tflite.export_tflite(FLAGS.saved_model_dir, FLAGS.tflite, FLAGS.output, FLAGS.representative_data,
                                  FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman,
-                                 FLAGS.tflite_input, float_layers)  # fmt: skip
+                                 FLAGS.tflite_input, tflite.parse_float_layers(FLAGS.int8_float_layers))  # fmt: skip
         except agreement.AgreementError as error:
             sys.exit(f"ERROR: {error}")
         return
@@ -122,4 +118,4 @@ def export_saved_model():
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

@@ -23,7 +23,7 @@ from pear_tf.inference import paths as paths_lib
 from pear_tf.inference import rows as rows_lib
 from pear_tf.inference.metadata import demo_warning
 from pear_tf.inference.precision import PRECISIONS
-from pear_tf.inference.scorer import OPEN_ERRORS, open_scorer
+from pear_tf.inference.scorer import open_scorer
 
 FLAGS = flags.FLAGS
 
@@ -46,15 +46,13 @@ def define_flags():
 def main(argv):
     paths = list(paths_lib.expand_paths(argv[1:] + (paths_lib.read_list(FLAGS.list) if FLAGS.list else [])))
     if not paths:
-        sys.exit(
+        raise app.UsageError(
             "Give image files, folders or --list to score, "
             "e.g. python -m pear_tf.predict --model=savedmodels/demo a.jpg"
         )
-    try:
-        scorer = open_scorer(FLAGS.model, FLAGS.precision, FLAGS.threads)
-    except OPEN_ERRORS as e:
-        print(f"predict: {e}", file=sys.stderr)
-        sys.exit(2)
+    if FLAGS.output:
+        rows_lib.prepare_output(FLAGS.output)
+    scorer = open_scorer(FLAGS.model, FLAGS.precision, FLAGS.threads)  # a precision it cannot have: BadValue, exit 2
     for warning in (demo_warning(scorer.metadata), getattr(scorer, "precision_note", None)):
         if warning:
             print(warning, file=sys.stderr)
@@ -71,4 +69,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

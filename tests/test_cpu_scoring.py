@@ -17,7 +17,8 @@ from pear_tf.inference import rows as rows_lib
 from pear_tf.inference import sizing
 from pear_tf.inference.precision import PrecisionError
 from pear_tf.inference.saved_model import SavedModelScorer
-from pear_tf.inference.scorer import OPEN_ERRORS, open_scorer
+from pear_tf.errors import UserError
+from pear_tf.inference.scorer import open_scorer
 from pear_tf.inference.tflite_bulk import TFLiteBulkScorer
 from tests.conftest import export_tiny_pear
 from tests.real_images import encode, photo
@@ -143,6 +144,6 @@ def test_predict_scores_with_a_tflite_file_and_refuses_a_precision_it_cannot_hav
     assert f"Wrote 6 rows (2 unreadable) to {output}" in result.stdout
     for noise in NOISE:
         assert noise not in result.stderr, (noise, result.stderr[-3000:])
-    # The refusal is predict's OPEN_ERRORS path (message, exit status 2), checked here without a second process.
-    with pytest.raises(OPEN_ERRORS, match="drop --precision"):
+    # A UserError: cli.guard makes it predict's message and exit status 2 (checked here without a second process).
+    with pytest.raises(UserError, match="drop --precision"):
         open_scorer(world["tflite"], precision="float32")

@@ -168,3 +168,18 @@ def test_tflite_host_preprocessing_data_readers_explain_and_personalisation(mode
     features, errors = image_features(scorer, list(paths.values()))
     assert not errors
     _check({os.path.basename(p): s for p, s in zip(features["path"], features["score"])})
+
+
+def test_a_model_exported_before_the_one_decode_is_decoded_on_the_host(model, photos):
+    """An older SavedModel's graph ignores EXIF orientation: pear_tf's paths then decode every image on the host."""
+    from pear_tf.inference.saved_model import SavedModelScorer
+
+    _, files = photos
+    scorer = SavedModelScorer(model)
+    del scorer.metadata["preprocessing"]["formats_in_graph"]  # what an export before issue 22 lacks
+
+    def old_graph(image_bytes):
+        raise AssertionError("an old graph must not decode: it would ignore the orientation")
+
+    scorer.signatures = {**scorer.signatures, "serving_default": old_graph}
+    _check(dict(zip(files, scorer.score_bytes(list(files.values()))["score"])))

@@ -177,7 +177,13 @@ def exif_orientation(data, fmt=None):
 
 def apply_orientation(image, orientation):
     """``image`` [H, W, C] turned upright for an EXIF ``orientation`` (1..8), as PIL's ImageOps.exif_transpose."""
-    transposed = lambda: tf.transpose(image, [1, 0, 2])  # noqa: E731 - (tf.image.rot90 adds assertions)
+    def transposed():
+        # A gather, not a Transpose: on this TF build a uint8 or int32 Transpose kernel (and Grappler
+        # makes one of any cast around it) logs a oneDNN error line in every process that builds it.
+        shape = tf.shape(image)
+        index = tf.range(shape[1])[:, None] + tf.range(shape[0])[None, :] * shape[1]  # [W, H]: row-major source
+        return tf.gather(tf.reshape(image, [-1, shape[2]]), index)
+
     branches = [
         lambda: image,
         lambda: image[:, ::-1],
@@ -246,7 +252,10 @@ def to_rgb(image):
         lambda: image[..., :3],
         lambda: composite(image[..., :3], image[..., 3:4]),
     ]
-    rgb = tf.switch_case(tf.clip_by_value(channels, 1, 4) - 1, branches)
+    if image.shape[-1] is not None:  # known when traced (e.g. the host's arrays): no branch to build
+        rgb = branches[min(max(image.shape[-1], 1), 4) - 1]()
+    else:
+        rgb = tf.switch_case(tf.clip_by_value(channels, 1, 4) - 1, branches)
     rgb.set_shape([None, None, 3])
     return rgb
 

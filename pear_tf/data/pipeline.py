@@ -11,6 +11,7 @@ the labels.
 import numpy as np
 import tensorflow as tf
 
+from pear_tf import errors
 from pear_tf.data.images import DATASET_MAX_PIXELS, SkipLog, load_image_op
 from pear_tf.data.preprocessing import preprocess, resize_size
 
@@ -86,7 +87,7 @@ def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log
     """
     ds = examples(split)
     if data_service_address and "path" in ds.element_spec:
-        raise ValueError(
+        raise errors.BadValue(
             "--data_service_address cannot read the original image files: each is checked in Python (PIL), "
             "which tf.data service workers cannot run. Build the resized cache first "
             "(python -m pear_tf.data.build --format=resized) and train with --data_format=resized."
@@ -143,7 +144,7 @@ def steps_per_epoch(split, batch_size):
     if size is None:
         size = int(split.reduce(0, lambda count, _: count + 1))
     if size < batch_size:
-        raise ValueError(f"--batch_size={batch_size} is larger than the train split ({size} examples).")
+        raise errors.BadValue(f"--batch_size={batch_size} is larger than the train split ({size} examples).")
     return size // batch_size
 
 

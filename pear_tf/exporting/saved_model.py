@@ -20,6 +20,7 @@ import tempfile
 import tensorflow as tf
 
 import pear_tf
+from pear_tf import errors
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.config import ModelConfig
 from pear_tf.data import decode
@@ -170,12 +171,12 @@ def restore_model(model_dir, epoch="last", image_size=None):
       (model, the checkpoint path restored).
     """
     if epoch not in EPOCHS:
-        raise ValueError(f"epoch={epoch!r} is not one of {EPOCHS}.")
+        raise errors.BadValue(f"epoch={epoch!r} is not one of {EPOCHS}.")
     config_path = os.path.join(model_dir, "model_config.json")
     folder = os.path.join(model_dir, "checkpoints" if epoch == "last" else "best")
     latest = tf.train.latest_checkpoint(folder)
     if not os.path.exists(config_path) or latest is None:
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"--model_dir={model_dir!r} is not a finished pear_tf.train run: it needs model_config.json and "
             + ("checkpoints/." if epoch == "last" else "best/ (a run that validated at least one epoch).")
         )

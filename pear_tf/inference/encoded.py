@@ -38,7 +38,15 @@ def host_images(encoded, image_size, max_pixels=host_decode.MAX_PIXELS):
     return tf.stack(images)
 
 
-def score_encoded(signatures, encoded, image_size, max_pixels=host_decode.MAX_PIXELS, headers=None):
+def graph_decodes(metadata):
+    """Whether a SavedModel's graph holds the one decode (exported with issue 22's pear_tf or later).
+
+    An older export's graph ignores EXIF orientation: every image is then decoded on the host.
+    """
+    return "formats_in_graph" in metadata.get("preprocessing", {})
+
+
+def score_encoded(signatures, encoded, image_size, max_pixels=host_decode.MAX_PIXELS, headers=None, in_graph=True):
     """{output name: numpy [N, ...]} of a list of encoded images, in their order.
 
     Args:
@@ -47,18 +55,20 @@ def score_encoded(signatures, encoded, image_size, max_pixels=host_decode.MAX_PI
       image_size: the model's input side (its metadata's model_config.image_size).
       max_pixels: images declaring more pixels are refused before decoding.
       headers: check_images(encoded) when the caller has it already.
+      in_graph: send what the graph decodes exactly as bytes (False: decode all on the host;
+        graph_decodes(metadata) says which a model needs).
 
     Raises:
       host_decode.ImageError: an image cannot be used (``index`` says which).
       tf.errors.InvalidArgumentError: the graph refused a batch (an image damaged past its header).
     """
     headers = check_images(encoded, max_pixels) if headers is None else headers
-    in_graph = [i for i, header in enumerate(headers) if header.host_reason is None]
-    on_host = [i for i, header in enumerate(headers) if header.host_reason is not None]
+    as_bytes = [i for i, header in enumerate(headers) if in_graph and header.host_reason is None]
+    on_host = [i for i in range(len(encoded)) if i not in set(as_bytes)]
     parts = []
-    if in_graph:
-        tensor = tf.constant([bytes(encoded[i]) for i in in_graph], tf.string)
-        parts.append((in_graph, signatures["serving_default"](image_bytes=tensor)))
+    if as_bytes:
+        tensor = tf.constant([bytes(encoded[i]) for i in as_bytes], tf.string)
+        parts.append((as_bytes, signatures["serving_default"](image_bytes=tensor)))
     if on_host:
         try:
             images = host_images([encoded[i] for i in on_host], image_size, max_pixels)

@@ -22,6 +22,8 @@ import copy
 import os
 import platform
 
+from pear_tf.errors import BadValue
+
 PRECISIONS = ("float32", "bfloat16", "auto")
 # /proc/cpuinfo flags of native bfloat16 dot products (oneDNN uses them for bf16 matmuls and convolutions).
 NATIVE_FLAGS = {"amx_bf16": "AMX-BF16", "avx512_bf16": "AVX512-BF16"}
@@ -32,7 +34,7 @@ BF16_ISAS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX10",
 FLOAT32_OPS_ENV = ("TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_ALLOWLIST_REMOVE", "MatMul,BatchMatMul,BatchMatMulV2")
 
 
-class PrecisionError(ValueError):
+class PrecisionError(BadValue):
     """A precision that cannot be had (a float32 score asked of a bfloat16 export)."""
 
 

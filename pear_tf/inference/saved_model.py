@@ -5,7 +5,7 @@ import tensorflow as tf
 from pear_tf.data.host_decode import MAX_PIXELS
 from pear_tf.inference import files
 from pear_tf.inference import precision as precision_lib
-from pear_tf.inference.encoded import score_encoded
+from pear_tf.inference.encoded import graph_decodes, score_encoded
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.versions import latest_version_dir
 
@@ -42,7 +42,8 @@ class SavedModelScorer:
 
         Raises ImageError (an image that cannot be used) or InvalidArgumentError (a batch the graph refused).
         """
-        return score_encoded(self.signatures, encoded, self.image_size, self.max_pixels)
+        return score_encoded(self.signatures, encoded, self.image_size, self.max_pixels,
+                             in_graph=graph_decodes(self.metadata))  # fmt: skip
 
     def score_images(self, images):
         """Outputs (tensors) of ``predict_images`` on preprocessed images [B, S, S, 3]."""

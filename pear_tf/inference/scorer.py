@@ -4,11 +4,7 @@ from pear_tf.data.host_decode import MAX_PIXELS
 from pear_tf.inference.precision import PrecisionError
 from pear_tf.inference.saved_model import SavedModelScorer
 from pear_tf.inference.sizing import available_cores
-from pear_tf.inference.tflite_bulk import NoMetadataError, TFLiteBulkScorer, is_tflite
-
-# What opening a model can raise that a user fixes (precision asked of a model that cannot have it; a
-# .tflite file without metadata): commands turn these into a message and exit status 2.
-OPEN_ERRORS = (PrecisionError, NoMetadataError)
+from pear_tf.inference.tflite_bulk import TFLiteBulkScorer, is_tflite
 
 
 def open_scorer(model, precision=None, threads=0, max_pixels=MAX_PIXELS):

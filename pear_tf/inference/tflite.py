@@ -12,10 +12,12 @@ with LiteRT's own flatbuffer schema, no side file.
 """
 
 import json
+import os
 import time
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.data import host_decode
 from pear_tf.data.preprocessing import preprocess, resize_size
 
@@ -58,7 +60,12 @@ class TFLiteScorer:
     def __init__(self, path, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter  # the [tflite] extra
 
-        self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        if not os.path.isfile(path):
+            raise errors.NotFound(f"--model={path!r}: no such file (python -m pear_tf.export --tflite writes one).")
+        try:
+            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        except ValueError as e:  # LiteRT's error for a file that is not a model
+            raise errors.BadValue(f"--model={path!r} is not a .tflite model: {e}") from None
         self.runner = self.interpreter.get_signature_runner()
         details = self.runner.get_input_details()
         self.input_name = next(iter(details))

@@ -15,12 +15,13 @@ import numpy as np
 import tensorflow as tf
 
 from pear_tf.data.host_decode import MAX_PIXELS
+from pear_tf.errors import BadValue
 from pear_tf.inference import files
 from pear_tf.inference.encoded import host_images
 from pear_tf.inference.tflite import TFLiteScorer
 
 
-class NoMetadataError(ValueError):
+class NoMetadataError(BadValue):
     """A .tflite file without pear_metadata: its bins and attribute names are unknown."""
 
 

@@ -17,6 +17,8 @@ import os
 
 import keras
 
+from pear_tf import errors
+
 RESNET50_FEATURES = 2048
 TINY_FEATURES = 128
 BACKBONES = ("resnet50", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "tiny")
@@ -69,7 +71,7 @@ def _resolve_weights(weights, backbone="resnet50"):
     if weights == "imagenet":
         return "imagenet"
     if not os.path.exists(weights):
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"--backbone_weights={weights!r}: no such file. Give None, 'imagenet', or the path of a "
             f"{backbone} 'notop' weights file (from keras-applications, or saved from this backbone)."
         )
@@ -103,7 +105,7 @@ def _resnet50_backbone(image_size, weights, name):
 
 def _mobilenet_v3_backbone(image_size, weights, name, large):
     if image_size < 32:
-        raise ValueError(f"MobileNetV3 needs --image_size of at least 32 (got {image_size}).")
+        raise errors.BadValue(f"MobileNetV3 needs --image_size of at least 32 (got {image_size}).")
     application = keras.applications.MobileNetV3Large if large else keras.applications.MobileNetV3Small
     label = "mobilenet_v3_large" if large else "mobilenet_v3_small"
     inputs = keras.Input((image_size, image_size, 3), name="images")
@@ -174,6 +176,6 @@ def build_backbone(name, image_size, weights=None, model_name="backbone"):
         return _efficientnet_b0_backbone(image_size, weights, model_name)
     if name == "tiny":
         if _resolve_weights(weights) is not None:
-            raise ValueError("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")
+            raise errors.BadValue("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")
         return _tiny_backbone(image_size, model_name)
-    raise ValueError(f"--backbone={name!r} is not one of {BACKBONES}.")
+    raise errors.BadValue(f"--backbone={name!r} is not one of {BACKBONES}.")

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from pear_tf.data import host_decode
 from pear_tf.errors import op_error_summary
-from pear_tf.inference.encoded import merge_outputs, score_encoded
+from pear_tf.inference.encoded import graph_decodes, merge_outputs, score_encoded
 from pear_tf.serving.batcher import Batcher
 from pear_tf.serving.errors import ServingError
 from pear_tf.serving.metrics import ServingMetrics
@@ -70,6 +70,8 @@ class ModelServer:
 
     def check_image(self, data, index):
         """The Header of an encoded image, read without decoding it; ServingError if it cannot be used."""
+        if isinstance(data, str):  # tf.make_ndarray pads a DT_STRING value list that is too short with ''
+            data = data.encode()
         try:
             return host_decode.probe(bytes(data), self.config.max_pixels)
         except host_decode.ImageError as e:
@@ -125,7 +127,8 @@ class ModelServer:
         """One model call on a batch (in a worker thread); encoded images go through the one decode's routing."""
         if signature == "serving_default":
             size = int(model.metadata["model_config"]["image_size"])
-            return score_encoded(model.signatures, list(batch), size, self.config.max_pixels)
+            return score_encoded(model.signatures, list(batch), size, self.config.max_pixels,
+                                 in_graph=graph_decodes(model.metadata))  # fmt: skip
         if signature == "predict_pixels":
             function = model.signatures[signature]
             by_size = {}
