@@ -11,6 +11,7 @@ import sys
 from absl import app, flags, logging
 
 from pear_tf import cli
+from pear_tf.errors import SettingsError
 from pear_tf.training import loop, run
 
 
@@ -28,6 +29,9 @@ def main(argv):
     except loop.Preempted as error:
         print(f"Pre-empted: {error}", file=sys.stderr, flush=True)
         sys.exit(143)
+    except (SettingsError, FileNotFoundError, ImportError) as error:  # what the user can fix: no traceback
+        print(f"ERROR: {error}", file=sys.stderr, flush=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
