@@ -116,8 +116,10 @@ def resolve_backbone_config(config):
     model rebuilt from a checkpoint, without the preset, then has the same variables);
     otherwise the config is returned as it is.
     """
-    weights = config.backbone_weights
-    if config.backbone not in VISION_TRANSFORMERS or not weights or not os.path.isdir(weights):
+    if config.backbone not in VISION_TRANSFORMERS:
+        return config
+    weights = _resolve_weights(config.backbone_weights, config.backbone)  # a missing one is named now, not later
+    if weights is None or not os.path.isdir(weights):
         return config
     architecture, _ = vision_transformers.preset_architecture(config.backbone, weights)
     return dataclasses.replace(config, backbone_config=architecture)

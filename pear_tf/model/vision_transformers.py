@@ -171,6 +171,21 @@ def _check_size(name, image_size, architecture, preset_image_shape):
                          f"images; use --image_size={preset_image_shape[0]}.")  # fmt: skip
 
 
+def _checkpointable(tower):
+    """Makes every variable of the tower reachable by tf.train.Checkpoint, and returns the tower.
+
+    keras-hub's DINOv2 keeps its transformer blocks in a Python list on a plain layer
+    (``encoder.layers``), which Keras tracks for its own saving but TensorFlow's
+    checkpoint does not see: a training checkpoint would silently leave out every block.
+    Each block is also set as an attribute of its own, which the checkpoint follows; no
+    variable is added or duplicated.
+    """
+    encoder = getattr(tower, "encoder", None)
+    for i, block in enumerate(getattr(encoder, "layers", None) or []):
+        setattr(encoder, f"checkpointed_block_{i}", block)
+    return tower
+
+
 def _tower(name, image_size, weights, architecture):
     """The keras-hub image tower: from a preset directory, or built (random, or a weights file)."""
     keras_hub = import_keras_hub()
@@ -179,7 +194,7 @@ def _tower(name, image_size, weights, architecture):
     if weights is not None and os.path.isdir(weights):
         check_preset_normalization(name, weights)
         if family.tower == "DINOV2Backbone":  # interpolates its position embeddings to image_shape
-            return keras_hub.models.Backbone.from_preset(weights, image_shape=shape)
+            return keras_hub.models.Backbone.from_preset(weights, image_shape=shape, name="vision_encoder")
         loaded = keras_hub.models.Backbone.from_preset(weights)
         return loaded if isinstance(loaded, getattr(keras_hub.models, family.tower)) else loaded.vision_encoder
     tower = getattr(keras_hub.models, family.tower)(**architecture, image_shape=shape, name="vision_encoder")
@@ -211,7 +226,7 @@ def build_vision_transformer(name, image_size, weights, model_name, architecture
         architecture = found
     architecture = dict(architecture or published)
     _check_size(name, image_size, architecture, preset_shape)
-    tower = _tower(name, image_size, weights, architecture)
+    tower = _checkpointable(_tower(name, image_size, weights, architecture))
     scale, offset = normalization_constants(family)
     inputs = keras.Input((image_size, image_size, 3), name="images")
     tokens = tower({"images": keras.layers.Rescaling(scale, offset, name="normalize")(inputs)})
