@@ -31,10 +31,18 @@ import tensorflow as tf
 from pear_tf.data import pipeline
 from pear_tf.data.images import SkipLog
 from pear_tf.data.preprocessing import preprocess
+from pear_tf.errors import SettingsError
 
 MANIFEST = "manifest.json"
 LABELS = ("distribution", "attributes", "attribute_mask", "score")
 VERSION = 1
+
+
+def check_trainable_on_cache(model):
+    """Raises SettingsError if ``model`` needs images to train: a prior network it fine-tunes."""
+    if getattr(model, "finetune_prior", False):
+        raise SettingsError("--frozen_epochs trains on cached features, where the prior network cannot be "
+                            "fine-tuned: add --nofinetune_prior (its outputs are then cached per view).")  # fmt: skip
 
 
 def views_of(image, index, image_size, views, seed):
@@ -176,7 +184,7 @@ def open_or_encode(model, split, folder, views, batch_size, seed=0, skip_log=Non
             if json.load(f) == expected:
                 print(f"Feature cache: reusing {folder} ({views} view(s) an image).")
                 return FeatureCache(folder)
-    encode(model, split, folder, expected, batch_size, skip_log or SkipLog())
+    encode(model, split, folder, expected, batch_size, SkipLog() if skip_log is None else skip_log)
     return FeatureCache(folder)
 
 
@@ -193,7 +201,7 @@ def encode(model, split, folder, manifest, batch_size, skip_log):
     ds = ds.map(lambda ex: {**ex, "image": views_of(ex["image"], ex["index"], size, views, seed)},
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(batch_size)  # fmt: skip
     arrays = _Arrays(folder, model, count, views, manifest["recon_size"], ds.element_spec)
-    step = tf.function(lambda images: _encode_batch(model, images, manifest["recon_size"]))
+    step = tf.function(lambda images: _encode_batch(model, images, manifest["recon_size"]), reduce_retracing=True)
     progbar = keras.utils.Progbar(-(-count // batch_size), unit_name="batch")
     print(f"Feature cache: encoding {count} images × {views} view(s) into {folder}")
     for i, batch in enumerate(ds):

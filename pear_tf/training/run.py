@@ -18,7 +18,6 @@ from pear_tf import metrics as metrics_lib
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
 from pear_tf.data.splits import hide_attributes
-from pear_tf.errors import SettingsError
 from pear_tf.evaluation import analysis
 from pear_tf.evaluation.scoring import evaluate_model
 from pear_tf.exporting import saved_model
@@ -163,9 +162,7 @@ def train(config, model, strategy, data, checkpoint, best, summaries):
         return {}
     history, frozen = {}, config.frozen_epochs
     if frozen and int(checkpoint.step) < frozen * data.steps_per_epoch:
-        if getattr(model, "finetune_prior", False):
-            raise SettingsError("--frozen_epochs trains on cached features, where the prior network cannot be "
-                                "fine-tuned: add --nofinetune_prior (its outputs are then cached per view).")  # fmt: skip
+        feature_cache.check_trainable_on_cache(model)
         cache, validation = data.feature_caches(model)
         model.set_trainable("heads" if config.trainable == "heads" else "latents_and_heads")
         print(f"Frozen encoder: epochs 1-{frozen} train on the feature cache ({cache.views} view(s) an image).")
