@@ -1,6 +1,8 @@
 """The modern encoders: published shapes, normalisation inside, pooled features, local weights, blocks."""
 
 import dataclasses
+import glob
+import json
 import os
 import subprocess
 import sys
@@ -214,3 +216,27 @@ def test_every_encoder_weight_is_in_a_training_checkpoint(name, tmp_path):
     path = tf.train.Checkpoint(backbone=backbone).save(str(tmp_path / "ckpt"))
     saved = [key for key, _ in tf.train.list_variables(path) if key.startswith("backbone/")]
     assert len(saved) == len(backbone.weights)
+
+
+RECIPES = sorted(glob.glob(os.path.join(ROOT, "pipelines", "encoders", "*.flags")))
+PARSE_RECIPES = (
+    "import sys, json; from absl import flags; from pear_tf import cli; cli.define_train_flags(); rows = []\n"
+    "for path in sys.argv[1:]:\n"
+    "    flags.FLAGS.unparse_flags(); flags.FLAGS(['cli', '--flagfile=' + path]); c = cli.train_config_from_flags()\n"
+    "    rows.append([c.data.dataset, c.model.backbone, c.model.image_size, c.frozen_epochs, c.unfreeze_blocks])\n"
+    "print(json.dumps(rows))"
+)
+
+
+def test_the_encoder_recipes_parse_and_document_themselves():
+    names = [os.path.basename(path) for path in RECIPES]
+    assert names == ["convnext_tiny_aadb.flags", "convnext_tiny_ava.flags", "dinov2_small_aadb.flags",
+                     "dinov2_small_ava.flags"]  # fmt: skip
+    for path in RECIPES:
+        header = open(path).read().split("\n--", 1)[0]
+        assert header.startswith("#") and "python -m pear_tf.train " in header and "SRCC" in header
+    result = subprocess.run([sys.executable, "-c", PARSE_RECIPES, *RECIPES], capture_output=True, text=True,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    for name, (dataset, backbone, size, frozen, blocks) in zip(names, json.loads(result.stdout.splitlines()[-1])):
+        assert name == f"{backbone}_{dataset}.flags" and size == 224 and frozen > 0 and blocks > 0
