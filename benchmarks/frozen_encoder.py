@@ -12,8 +12,9 @@ Both are driven by the training loop's own step function; epochs alternate over 
 in full epochs. Weights are random (speed does not depend on them).
 
 routes: on the demo set (pipelines/demo.flags' sizes, AADB-like synthetic, 4800/300/600), an
-encoder first "pretrained" on other data (a run on the AVA-like synthetic flavour with another
-seed: no foundation weights can be downloaded here) is carried over with --init_from, then:
+encoder (--encoder: a DINOv2-architecture ViT at demo size, or the demo's tiny CNN) first
+"pretrained" on other data (a run on the AVA-like synthetic flavour with another seed: no
+foundation weights can be downloaded here) is carried over with --init_from, then:
 ``full`` (every part trains, --epochs), ``cache`` (frozen encoder, --frozen_epochs on the
 cache), ``cache_unfreeze`` (the same, then image epochs training the last block). Each route's
 test SRCC and wall time are printed side by side, for every --seeds.
@@ -49,6 +50,7 @@ flags.DEFINE_integer("views", 4, "Stored views an image in the cache.")
 flags.DEFINE_integer("rounds", 2, "speed: timing rounds (the two kinds of epoch alternate).")
 flags.DEFINE_string("out", None, "Also write the figures as JSON here.")
 flags.DEFINE_list("seeds", ["0"], "routes: seeds of the demo runs.")
+flags.DEFINE_enum("encoder", "dinov2_mini", ["dinov2_mini", "tiny"], "routes: the encoder pretrained and carried over.")
 flags.DEFINE_string("work_dir", None, "routes: folder of the runs (default: a temporary one).")
 FLAGS = flags.FLAGS
 
@@ -119,8 +121,13 @@ ROUTES = {"full": dict(epochs=6), "cache": dict(frozen_epochs=20, epochs=0),
           "cache_unfreeze": dict(frozen_epochs=20, epochs=2, unfreeze_blocks=1)}  # fmt: skip
 
 
+# routes' encoders: (--backbone, its backbone_config).
+ROUTE_ENCODERS = {"dinov2_mini": ("dinov2_small", DEMO_ENCODER), "tiny": ("tiny", None)}
+
+
 def route_config(folder, seed, flavour, **changes):
-    model = ModelConfig(backbone="dinov2_small", backbone_config=DEMO_ENCODER, image_size=DEMO["image_size"],
+    backbone, architecture = ROUTE_ENCODERS[FLAGS.encoder]
+    model = ModelConfig(backbone=backbone, backbone_config=architecture, image_size=DEMO["image_size"],
                         recon_size=DEMO["recon_size"])  # fmt: skip
     data = DataConfig(synthetic_flavour=flavour, seed=seed)
     base = train_config.TrainConfig(model=model, data=data, model_dir=folder, export_dir=None, seed=seed,
@@ -133,8 +140,10 @@ def run_routes(work_dir, seed):
     """The pretraining run, then every route from it; returns {route: {srcc, wall_s}}."""
     pretrain = os.path.join(work_dir, f"pretrain_seed{seed}")
     # "Other data": the AVA-like flavour, another seed; the encoder trains from scratch here.
-    train_lib.train_and_evaluate(route_config(pretrain, seed + 100, "ava", epochs=PRETRAIN_EPOCHS, backbone_lr=1e-3))
-    results = {}
+    start = time.perf_counter()
+    config = route_config(pretrain, seed + 100, "ava", epochs=PRETRAIN_EPOCHS, backbone_lr=1e-3)
+    metrics = train_lib.train_and_evaluate(config)["metrics"]
+    results = {"pretrain (AVA-like, its own test)": {"srcc": metrics["srcc"], "wall_s": time.perf_counter() - start}}
     for route, changes in ROUTES.items():
         start = time.perf_counter()
         config = route_config(os.path.join(work_dir, f"{route}_seed{seed}"), seed, "aadb", init_from=pretrain,
@@ -147,7 +156,10 @@ def run_routes(work_dir, seed):
 def main(argv):
     del argv
     if FLAGS.mode == "speed":
-        rows = [measure_speed(spec) for spec in FLAGS.backbones]
+        rows = []
+        for spec in FLAGS.backbones:  # each row as soon as it is measured
+            rows.append(measure_speed(spec))
+            print(json.dumps({key: value for key, value in rows[-1].items() if key != "rounds"}), flush=True)
         print_speed(rows)
         figures = {"speed": rows}
     else:

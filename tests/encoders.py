@@ -7,7 +7,7 @@ import numpy as np
 # ModelConfig.backbone_config of a tiny network per family: 32 px inputs, 4×4 patches of 8 px.
 TINY_ENCODERS = {
     "convnext_tiny": {"depths": [1, 1, 1, 1], "projection_dims": [8, 16, 24, 32]},
-    "efficientnetv2_s": {"width_coefficient": 0.25, "depth_coefficient": 0.2},
+    "efficientnetv2_s": {"width_coefficient": 0.25, "depth_coefficient": 0.1},
     "dinov2_small": {"patch_size": 8, "hidden_dim": 16, "num_layers": 2, "num_heads": 2, "intermediate_dim": 32,
                      "position_embedding_shape": [32, 32, 3]},
     "siglip_base": {"patch_size": 8, "hidden_dim": 16, "num_layers": 2, "num_heads": 2, "intermediate_dim": 32,

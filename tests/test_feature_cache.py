@@ -96,8 +96,9 @@ def test_the_loss_on_cached_features_is_the_loss_on_the_images(encoded):
 
 def _config(tmp_path, frozen, epochs, **changes):
     return train_config.TrainConfig(
-        model=TINY, data=DataConfig(synthetic_sizes=(64, 16, 16), seed=2), model_dir=str(tmp_path),
-        export_dir=None, batch_size=16, epochs=epochs, frozen_epochs=frozen, feature_views=2, unfreeze_blocks=1,
+        # 4 steps an epoch; a test split under 10 images skips the t-SNE chart (the slow part of a run's test).
+        model=TINY, data=DataConfig(synthetic_sizes=(32, 8, 8), seed=2), model_dir=str(tmp_path),
+        export_dir=None, batch_size=8, epochs=epochs, frozen_epochs=frozen, feature_views=2, unfreeze_blocks=1,
         mc_samples=0, verbose=0, checkpoint_every_steps=0, export_checkpoint="last", **changes,
     )  # fmt: skip
 

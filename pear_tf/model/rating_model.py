@@ -22,7 +22,7 @@ def model_input(data):
 
 def encode(backbone, inputs, training=False):
     """The backbone's features of images [B, S, S, 3]; features [B, F] (a feature cache) pass through."""
-    if inputs.shape.rank == 2:
+    if len(inputs.shape) == 2:
         return tf.cast(inputs, tf.float32)
     return backbone(inputs, training=training)
 

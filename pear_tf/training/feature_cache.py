@@ -143,6 +143,9 @@ class FeatureCache:
         """
         rng = np.random.default_rng(seed)
         indices = rng.permutation(self.valid[shard[1] :: shard[0]])
+        if len(indices) < batch_size:  # else the repeated, empty epoch would never end
+            raise SettingsError(f"The feature cache {self.folder} has {len(indices)} readable images for this worker, "
+                                f"fewer than a batch ({batch_size}): lower --batch_size.")  # fmt: skip
         views = rng.integers(0, self.views, size=len(indices))
         return self._batches(indices, views, batch_size, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE)
 
@@ -201,7 +204,12 @@ def encode(model, split, folder, manifest, batch_size, skip_log):
     ds = ds.map(lambda ex: {**ex, "image": views_of(ex["image"], ex["index"], size, views, seed)},
                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(batch_size)  # fmt: skip
     arrays = _Arrays(folder, model, count, views, manifest["recon_size"], ds.element_spec)
-    step = tf.function(lambda images: _encode_batch(model, images, manifest["recon_size"]), reduce_retracing=True)
+    recon_size = manifest["recon_size"]
+
+    @tf.function(reduce_retracing=True)
+    def step(images):
+        return _encode_batch(model, images, recon_size)
+
     progbar = keras.utils.Progbar(-(-count // batch_size), unit_name="batch")
     print(f"Feature cache: encoding {count} images × {views} view(s) into {folder}")
     for i, batch in enumerate(ds):

@@ -6,12 +6,10 @@ flags, so notebooks and tests call it directly with a TrainConfig.
 
 import dataclasses
 import functools
-import hashlib
 import json
 import os
 
 import keras
-import numpy as np
 from absl import logging
 
 from pear_tf import metrics as metrics_lib
@@ -276,10 +274,7 @@ def restore_best(best):
 
 def weights_digest(model):
     """SHA-256 of every weight: equal on every worker of a synchronous run."""
-    digest = hashlib.sha256()
-    for variable in model.weights:
-        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(variable)).tobytes())
-    return digest.hexdigest()
+    return feature_cache.weights_digest(model)
 
 
 def hparams(config):
