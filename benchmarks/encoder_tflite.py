@@ -23,7 +23,8 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from pear_tf.config import ModelConfig  # noqa: E402
-from pear_tf.data.preprocessing import decode_image, preprocess  # noqa: E402
+from pear_tf.data.decode import decode_image  # noqa: E402
+from pear_tf.data.preprocessing import preprocess  # noqa: E402
 from pear_tf.exporting import saved_model  # noqa: E402
 from pear_tf.exporting import tflite as tflite_lib  # noqa: E402
 from pear_tf.inference.tflite import TFLiteScorer, invoke_seconds  # noqa: E402

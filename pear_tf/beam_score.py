@@ -13,6 +13,7 @@ above it to PREFIX-selected-*.txt. Flags this command does not define are Beam's
 options, passed through unchanged; without --runner, DirectRunner runs in this process.
 """
 
+import functools
 import logging
 import sys
 
@@ -42,7 +43,7 @@ def define_flags():
 
 def main(argv):
     if not FLAGS.output:
-        sys.exit("Give --output=PREFIX, e.g. --output=out/scores (writes out/scores-00000-of-00001.jsonl).")
+        raise app.UsageError("Give --output=PREFIX, e.g. --output=out/scores (writes out/scores-00000-of-00001.jsonl).")
     config = beam_lib.BeamScoreConfig(
         model=FLAGS.model,
         inputs=tuple(FLAGS.input),
@@ -55,10 +56,7 @@ def main(argv):
         image_key=FLAGS.image_key,
         path_key=FLAGS.path_key,
     )
-    try:
-        info = beam_lib.check_config(config)
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f"beam_score: {e}")
+    info = beam_lib.check_config(config)
     if FLAGS.verbosity < 1:  # Beam's INFO lines (bundles, shard renames) drown the summary; --verbosity=1 shows them
         logging.getLogger("apache_beam").setLevel(logging.WARNING)
     warning = demo_warning(read_metadata(info.version_dir))
@@ -76,4 +74,4 @@ if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
     # Flags not defined here are Beam's pipeline options: they reach main's argv untouched.
-    app.run(main, flags_parser=lambda argv: FLAGS(argv, known_only=True))
+    app.run(cli.guard(main), flags_parser=functools.partial(cli.parse_flags, known_only=True))

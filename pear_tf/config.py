@@ -50,7 +50,11 @@ class ModelConfig:
         return len(self.bin_values)
 
     def to_json(self):
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+        return json.dumps(self.to_json_dict(), indent=2, sort_keys=True)
+
+    def to_json_dict(self):
+        """The fields as JSON types (bin_values a list): what ``from_json_dict`` reads back."""
+        return {**dataclasses.asdict(self), "bin_values": list(self.bin_values)}
 
     @classmethod
     def from_json(cls, text):

@@ -6,7 +6,7 @@
 
 The first restores the run's latest checkpoint (``--epoch=best``: its best validation
 epoch, as train's ``--export=best`` does) and writes ``<export_dir>/<next version>/``
-with the ``serving_default`` and ``predict_images`` signatures (DESIGN.md §6) and a
+with the ``serving_default``, ``predict_pixels`` and ``predict_images`` signatures (DESIGN.md §6) and a
 metadata asset holding the training flags and test metrics. The second converts the
 scoring graph to TFLite with builtin ops only (float32, float16, dynamic or int8), in
 a subprocess (pear_tf/exporting/tflite.py). It then scores ``--check_images`` held-out
@@ -28,6 +28,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
+    from pear_tf.data.decode import MAX_PIXELS
     from pear_tf.exporting.saved_model import EPOCHS
     from pear_tf.exporting.tflite import INPUT_TYPES, VARIANTS
 
@@ -39,6 +40,10 @@ def define_flags():
         "train's --export=best exports; eval_metrics.json holds that epoch's test metrics).",
     )  # fmt: skip
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind score_std (0: none).")
+    flags.DEFINE_integer(
+        "max_image_pixels", MAX_PIXELS,
+        "With --model_dir: the SavedModel's graph refuses images whose header declares more pixels (bombs).",
+    )  # fmt: skip
     flags.DEFINE_string("saved_model_dir", None, "With --tflite: a SavedModel, or a base folder (its latest version).")
     flags.DEFINE_enum("tflite", None, VARIANTS, "Convert --saved_model_dir to this TFLite variant.")
     flags.DEFINE_string("output", None, "With --tflite: the .tflite file to write.")
@@ -74,13 +79,9 @@ def main(argv):
         if FLAGS.tflite == "int8" and not FLAGS.representative_data:
             raise app.UsageError("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
         try:
-            float_layers = tflite.parse_float_layers(FLAGS.int8_float_layers)
-        except ValueError as error:
-            raise app.UsageError(str(error)) from None
-        try:
             tflite.export_tflite(FLAGS.saved_model_dir, FLAGS.tflite, FLAGS.output, FLAGS.representative_data,
                                  FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman,
-                                 FLAGS.tflite_input, float_layers)  # fmt: skip
+                                 FLAGS.tflite_input, tflite.parse_float_layers(FLAGS.int8_float_layers))  # fmt: skip
         except agreement.AgreementError as error:
             sys.exit(f"ERROR: {error}")
         return
@@ -88,10 +89,10 @@ def main(argv):
         raise app.UsageError("Give --model_dir and --export_dir (SavedModel), or --saved_model_dir and --tflite.")
     from pear_tf.exporting.saved_model import export_run
 
-    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch)
+    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels)
 
 
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

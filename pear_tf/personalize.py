@@ -15,7 +15,6 @@ import sys
 from absl import app, flags
 
 from pear_tf import cli
-from pear_tf.personal import ratings
 from pear_tf.personal.adapt import Prior
 from pear_tf.personal.run import PersonalizeConfig, personalize
 
@@ -35,7 +34,7 @@ def define_flags():
 def main(argv):
     del argv
     if not FLAGS.ratings or not FLAGS.export_dir:
-        sys.exit("Give --ratings=CSV and --export_dir=savedmodels/<person>.")
+        raise app.UsageError("Give --ratings=CSV and --export_dir=savedmodels/<person>.")
     config = PersonalizeConfig(
         model=FLAGS.model,
         ratings=FLAGS.ratings,
@@ -45,10 +44,7 @@ def main(argv):
         score_range=tuple(float(v) for v in FLAGS.score_range) if FLAGS.score_range else None,
         prior=Prior(weight_std=FLAGS.weight_std),
     )
-    try:
-        result = personalize(config)
-    except ratings.NotEnoughRatings as e:
-        sys.exit(str(e))
+    result = personalize(config)  # too few usable ratings: a UserError naming the skipped rows
     for line, name, reason in result["skipped"]:
         where = f" line {line}" if line else ""
         print(f"skipped{where}: {name or '(no path)'}: {reason}", file=sys.stderr)
@@ -59,4 +55,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

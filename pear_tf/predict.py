@@ -33,10 +33,12 @@ def define_flags():
 def main(argv):
     paths = list(paths_lib.expand_paths(argv[1:] + (paths_lib.read_list(FLAGS.list) if FLAGS.list else [])))
     if not paths:
-        sys.exit(
+        raise app.UsageError(
             "Give image files, folders or --list to score, "
             "e.g. python -m pear_tf.predict --model=savedmodels/demo a.jpg"
         )
+    if FLAGS.output:
+        rows_lib.prepare_output(FLAGS.output)
     scorer = SavedModelScorer(FLAGS.model)
     warning = demo_warning(scorer.metadata)
     if warning:
@@ -54,4 +56,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

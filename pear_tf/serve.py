@@ -34,7 +34,7 @@ def define_flags():
                          "(REST 503 with Retry-After, gRPC RESOURCE_EXHAUSTED).")  # fmt: skip
     flags.DEFINE_float("poll_seconds", 2.0, "How often the model folders are looked at for new or removed versions.")
     flags.DEFINE_integer("max_request_mb", 32, "Largest request body accepted (413 above).")
-    flags.DEFINE_integer("max_image_pixels", 50_000_000, "Images declaring more pixels are refused (400).")
+    flags.DEFINE_integer("max_image_pixels", 120_000_000, "Images declaring more pixels are refused (400).")
 
 
 def main(argv):
@@ -62,4 +62,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 
 from pear_tf.config import ModelConfig
-from pear_tf.data.preprocessing import decode_image, preprocess
+from pear_tf.data.decode import decode_image
+from pear_tf.data.preprocessing import preprocess
 from pear_tf.exporting import saved_model
 from pear_tf.exporting import tflite as tflite_lib
 from pear_tf.inference import beam as beam_lib

@@ -9,7 +9,8 @@ import tensorflow as tf
 from PIL import Image
 
 from pear_tf.exporting import saved_model as export_lib
-from pear_tf.data.preprocessing import decode_image, preprocess
+from pear_tf.data.decode import decode_image
+from pear_tf.data.preprocessing import preprocess
 
 
 def _jpeg(seed, size=50):

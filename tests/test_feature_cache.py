@@ -12,7 +12,8 @@ import tensorflow as tf
 
 from pear_tf.data import synthetic
 from pear_tf.data.images import SkipLog
-from pear_tf.data.preprocessing import decode_image, preprocess
+from pear_tf.data.decode import decode_image
+from pear_tf.data.preprocessing import preprocess
 from pear_tf.data.splits import DataConfig
 from pear_tf.exporting.saved_model import restore_model
 from pear_tf.model import PEAR

@@ -146,7 +146,7 @@ def test_command_names_the_count_when_too_few_rows_are_usable(generic_model, tmp
          f"--ratings={tmp_path / 'me.csv'}", f"--export_dir={tmp_path / 'bob'}"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert run.returncode == 1
+    assert run.returncode == 2 and "Traceback" not in run.stderr  # a user error: its message, exit status 2
     assert "only 2 usable ratings (2 rows skipped)" in run.stderr and "score 'x' is not a number" in run.stderr
     assert "photos/9.jpg: file not found" in run.stderr and not os.path.exists(tmp_path / "bob")
 

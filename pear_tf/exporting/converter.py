@@ -13,6 +13,7 @@ import tempfile
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.inference.tflite import as_input
 
 VARIANTS = ("float32", "float16", "dynamic", "int8")
@@ -30,7 +31,7 @@ def parse_float_layers(value):
     except ValueError:
         count = -1
     if count < 0:
-        raise ValueError(f"--int8_float_layers={value!r}: give auto, none, or a number of layers (0, 1, 2, ...).")
+        raise errors.BadValue(f"--int8_float_layers={value!r}: give auto, none, or a number of layers (0, 1, 2, ...).")
     return count
 
 
@@ -39,10 +40,10 @@ def scoring_converter(saved_model_dir, input_type="float32"):
     import tensorflow as tf
 
     if input_type not in INPUT_TYPES:
-        raise ValueError(f"--tflite_input={input_type!r} is not one of {INPUT_TYPES}.")
+        raise errors.BadValue(f"--tflite_input={input_type!r} is not one of {INPUT_TYPES}.")
     loaded = tf.saved_model.load(saved_model_dir)
     if not hasattr(loaded, "predict_images_deterministic"):
-        raise ValueError(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
+        raise errors.BadValue(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
     function = loaded.predict_images_deterministic.get_concrete_function()
     if input_type == "uint8":
         shape = function.structured_input_signature[0][0].shape
@@ -69,7 +70,7 @@ def convert(saved_model_dir, variant, output, representative=None, input_type="f
     import tensorflow as tf
 
     if variant not in VARIANTS:
-        raise ValueError(f"--tflite={variant!r} is not one of {VARIANTS}.")
+        raise errors.BadValue(f"--tflite={variant!r} is not one of {VARIANTS}.")
     converter = scoring_converter(saved_model_dir, input_type)
     if variant in ("float16", "dynamic", "int8"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -77,7 +78,7 @@ def convert(saved_model_dir, variant, output, representative=None, input_type="f
         converter.target_spec.supported_types = [tf.float16]
     if variant == "int8":
         if representative is None or not len(representative):
-            raise ValueError("--tflite=int8 needs --representative_data (a few hundred images).")
+            raise errors.BadValue("--tflite=int8 needs --representative_data (a few hundred images).")
         # The uint8 input's cast stays a float op ahead of the first QUANTIZE.
         ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.target_spec.supported_ops = ops + ([tf.lite.OpsSet.TFLITE_BUILTINS] if input_type == "uint8" else [])

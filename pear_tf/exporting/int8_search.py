@@ -22,6 +22,7 @@ import tempfile
 import numpy as np
 from scipy import stats
 
+from pear_tf import errors
 from pear_tf.exporting.agreement import reference_scores, search_images, tflite_scores
 from pear_tf.exporting.converter import calibration_dataset, run_job, scoring_converter
 from pear_tf.inference.tflite import as_input, invoke_seconds
@@ -161,7 +162,7 @@ def keep_layers_in_float(saved_model_dir, output, representative, source, image_
       and the cost against all-int8: ``size_bytes`` and ``invoke_ms`` of both.
     """
     if float_layers == "auto" and not check_images:
-        raise ValueError("--int8_float_layers=auto needs --check_images (the search scores as many of its own).")
+        raise errors.BadValue("--int8_float_layers=auto needs --check_images (the search scores as many of its own).")
     images, which = search_images(source, image_size, check_images or 20, calibrated)
     with tempfile.TemporaryDirectory() as scratch:
         report_path = os.path.join(scratch, "report.json")

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.data import synthetic
 from pear_tf.data.images import SkipLog, read_image
 from pear_tf.data.preprocessing import preprocess, resize_size
@@ -29,7 +30,7 @@ def representative_images(source, image_size, count=200, seed=0, skip=0):
             if (image := read_image(path, skip_log)) is not None
         ]
     else:
-        raise FileNotFoundError(f"--representative_data={source!r}: give a folder of images or 'synthetic'.")
+        raise errors.NotFound(f"--representative_data={source!r}: give a folder of images or 'synthetic'.")
     if not raw:
-        raise ValueError(f"--representative_data={source!r} holds no readable image.")
+        raise errors.BadValue(f"--representative_data={source!r} holds no readable image.")
     return np.stack([preprocess(image, image_size).numpy() for image in raw])

@@ -21,6 +21,7 @@ process (converter.py).
 
 import os
 
+from pear_tf import errors
 from pear_tf.exporting import tflite_metadata
 from pear_tf.exporting.agreement import check_agreement
 from pear_tf.exporting.converter import INPUT_TYPES, VARIANTS, parse_float_layers, run_job
@@ -69,7 +70,7 @@ def export_tflite(model_path, variant, output=None, representative_data=None, re
     selective = None
     if variant == "int8":
         if not representative_data:
-            raise ValueError("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
+            raise errors.BadValue("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
         representative = representative_images(representative_data, size, representative_count)
         if float_layers == 0:
             convert_in_subprocess(path, variant, output, representative, input_type)

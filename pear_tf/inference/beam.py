@@ -27,7 +27,8 @@ from apache_beam.metrics import Metrics, MetricsFilter
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from pear_tf.errors import op_error_summary
+from pear_tf.data.host_decode import ImageError
+from pear_tf.errors import BadValue, NotFound, op_error_summary
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.saved_model import SavedModelScorer
 from pear_tf.inference.versions import latest_version_dir
@@ -99,21 +100,21 @@ def check_config(config):
     a pattern or list with nothing in it, an unwritable --output, an unknown --format.
     """
     if config.format not in FORMATS:
-        raise ValueError(f"--format={config.format!r}: use one of {', '.join(FORMATS)}.")
+        raise BadValue(f"--format={config.format!r}: use one of {', '.join(FORMATS)}.")
     if not (config.inputs or config.input_list or config.input_tfrecord):
-        raise ValueError("Nothing to score: give --input=PATTERN, --input_list=FILE or --input_tfrecord=PATTERN.")
+        raise BadValue("Nothing to score: give --input=PATTERN, --input_list=FILE or --input_tfrecord=PATTERN.")
     if config.batch_size < 1:
-        raise ValueError(f"--batch_size={config.batch_size}: it must be at least 1.")
+        raise BadValue(f"--batch_size={config.batch_size}: it must be at least 1.")
     info = model_info(config.model)
     _check_signature(info.version_dir)
     for flag, pattern in [("--input", p) for p in config.inputs] + [("--input_tfrecord", config.input_tfrecord)]:
         if pattern and os.path.isdir(pattern):
-            raise ValueError(
+            raise BadValue(
                 f"{flag}={pattern!r} is a folder: give a pattern, e.g. {pattern}/*.jpg, or {pattern}/** "
                 "for its subfolders too."
             )
         if pattern and not _match(flag, pattern, limit=1):
-            raise FileNotFoundError(f"{flag}={pattern!r} matches no files.")
+            raise NotFound(f"{flag}={pattern!r} matches no files.")
     if config.input_list:
         _check_list(config.input_list)
     _check_writable(config.output)
@@ -127,7 +128,7 @@ def _check_signature(version_dir):
     with tf.io.gfile.GFile(os.path.join(version_dir, "saved_model.pb"), "rb") as f:
         signatures = saved_model_pb2.SavedModel.FromString(f.read()).meta_graphs[0].signature_def
     if "serving_default" not in signatures or "image_bytes" not in signatures["serving_default"].inputs:
-        raise ValueError(
+        raise BadValue(
             f"--model={version_dir!r} has no serving_default signature on image_bytes: "
             "export it with pear_tf.export (or pear_tf.train)."
         )
@@ -137,20 +138,20 @@ def _match(flag, pattern, limit=None):
     try:
         return FileSystems.match([pattern], limits=[limit])[0].metadata_list
     except Exception as e:  # a filesystem Beam cannot reach or does not know (missing gcs extra, bad scheme)
-        raise ValueError(f"{flag}={pattern!r}: {e}") from None
+        raise BadValue(f"{flag}={pattern!r}: {e}") from None
 
 
 def _check_list(list_file):
     if not FileSystems.exists(list_file):
-        raise FileNotFoundError(f"--input_list={list_file!r} does not exist.")
+        raise NotFound(f"--input_list={list_file!r} does not exist.")
     with FileSystems.open(list_file, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         if not any(_list_entry(line.decode("utf-8", "replace")) for line in f):
-            raise ValueError(f"--input_list={list_file!r} lists no paths (one path a line).")
+            raise BadValue(f"--input_list={list_file!r} lists no paths (one path a line).")
 
 
 def _check_writable(prefix):
     if prefix.endswith(("/", "\\")) or os.path.isdir(prefix):
-        raise ValueError(
+        raise BadValue(
             f"--output={prefix!r} is a folder; give a file prefix in it, e.g. {prefix.rstrip('/')}/scores."
         )
     probe = f"{prefix}-write-check"
@@ -158,7 +159,7 @@ def _check_writable(prefix):
         FileSystems.create(probe).close()
         FileSystems.delete([probe])
     except Exception as e:  # any filesystem's error: read-only, missing bucket, a file where a folder should be
-        raise ValueError(f"--output={prefix!r} is not writable: {e}") from None
+        raise BadValue(f"--output={prefix!r} is not writable: {e}") from None
 
 
 def _list_entry(line):
@@ -253,6 +254,9 @@ def score_batch(scorer, batch, info):
     paths, data = [p for p, _ in batch], [d for _, d in batch]
     try:
         return _score_rows(scorer.score_bytes(data), paths, info)
+    except ImageError as e:
+        if len(batch) == 1:
+            return [{"path": paths[0], "error": f"could not decode: {e}"}]
     except tf.errors.OpError as e:
         if len(batch) == 1:
             verb = "decode" if isinstance(e, tf.errors.InvalidArgumentError) else "score"

@@ -3,7 +3,9 @@
 import numpy as np
 import tensorflow as tf
 
+from pear_tf.data.host_decode import MAX_PIXELS, ImageError
 from pear_tf.errors import op_error_summary
+from pear_tf.inference.encoded import graph_decodes, score_encoded
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.versions import latest_version_dir
 
@@ -20,20 +22,25 @@ class SavedModelScorer:
       >>> scorer.score_files(["a.jpg", "b.png"])  # rows with path, score, score_std, ...
     """
 
-    def __init__(self, model_path):
+    def __init__(self, model_path, max_pixels=MAX_PIXELS):
         self.path = latest_version_dir(model_path)
         self.metadata = read_metadata(self.path)
-        signatures = tf.saved_model.load(self.path).signatures
-        self.signature = signatures["serving_default"]
-        self._predict_images = signatures["predict_images"]
+        self.signatures = tf.saved_model.load(self.path).signatures
+        self.signature = self.signatures["serving_default"]
+        self._predict_images = self.signatures["predict_images"]
+        self.max_pixels = max_pixels
 
     @property
     def image_size(self):
         return int(self.metadata["model_config"]["image_size"])
 
     def score_bytes(self, encoded):
-        """Outputs (numpy arrays) of ``serving_default`` on a list of encoded images."""
-        return {k: np.asarray(v) for k, v in self.signature(image_bytes=tf.constant(encoded)).items()}
+        """Outputs (numpy arrays) of a list of encoded images of any supported format (inference/encoded.py).
+
+        Raises ImageError (an image that cannot be used) or InvalidArgumentError (a batch the graph refused).
+        """
+        return score_encoded(self.signatures, encoded, self.image_size, self.max_pixels,
+                             in_graph=graph_decodes(self.metadata))  # fmt: skip
 
     def score_images(self, images):
         """Outputs (tensors) of ``predict_images`` on preprocessed images [B, S, S, 3]."""
@@ -50,7 +57,7 @@ class SavedModelScorer:
                     with open(path, "rb") as f:
                         data.append(f.read())
                 outputs = self.score_bytes(data)
-            except (OSError, tf.errors.InvalidArgumentError):
+            except (OSError, ImageError, tf.errors.InvalidArgumentError):
                 rows.extend(self.score_file(path) for path in chunk)
                 continue
             rows.extend({"path": p, **{k: v[i].tolist() for k, v in outputs.items()}} for i, p in enumerate(chunk))
@@ -64,6 +71,8 @@ class SavedModelScorer:
             outputs = self.score_bytes([data])
         except OSError as e:
             return {"path": path, "error": f"could not read: {e.strerror}"}
+        except ImageError as e:
+            return {"path": path, "error": f"could not decode: {e}"}
         except tf.errors.InvalidArgumentError as e:
             return {"path": path, "error": f"could not decode: {op_error_summary(e.message)}"}
         return {"path": path, **{key: value[0].tolist() for key, value in outputs.items()}}

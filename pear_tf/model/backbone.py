@@ -23,6 +23,7 @@ import os
 
 import keras
 
+from pear_tf import errors
 from pear_tf.errors import SettingsError
 import pear_tf.model.convnets as convnets
 import pear_tf.model.vision_transformers as vision_transformers
@@ -92,7 +93,7 @@ def _resolve_weights(weights, backbone="resnet50"):
     if backbone in VISION_TRANSFORMERS:
         family = vision_transformers.ENCODERS[backbone][0]
         if weights == "imagenet" or not os.path.exists(weights):
-            raise FileNotFoundError(
+            raise errors.NotFound(
                 f"--backbone_weights={weights!r}: {'no such file or folder' if weights != 'imagenet' else 'not for'}"
                 f" {backbone}. Give a local keras-hub preset directory ({family.weights_from}: download it once "
                 "where there is internet, keras_hub.models.Backbone.from_preset(NAME).save_to_preset(DIR), and "
@@ -102,7 +103,7 @@ def _resolve_weights(weights, backbone="resnet50"):
     if weights == "imagenet":
         return "imagenet"
     if not os.path.exists(weights):
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"--backbone_weights={weights!r}: no such file. Give None, 'imagenet', or the path of a "
             f"{backbone} 'notop' weights file (from keras-applications, or saved from this backbone)."
         )
@@ -152,7 +153,7 @@ def _resnet50_backbone(image_size, weights, name):
 
 def _mobilenet_v3_backbone(image_size, weights, name, large):
     if image_size < 32:
-        raise SettingsError(f"MobileNetV3 needs --image_size of at least 32 (got {image_size}).")
+        raise errors.BadValue(f"MobileNetV3 needs --image_size of at least 32 (got {image_size}).")
     application = keras.applications.MobileNetV3Large if large else keras.applications.MobileNetV3Small
     label = "mobilenet_v3_large" if large else "mobilenet_v3_small"
     inputs = keras.Input((image_size, image_size, 3), name="images")
@@ -232,6 +233,6 @@ def build_backbone(name, image_size, weights=None, model_name="backbone", archit
         return _efficientnet_b0_backbone(image_size, weights, model_name)
     if name == "tiny":
         if _resolve_weights(weights) is not None:
-            raise SettingsError("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")
+            raise errors.BadValue("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")
         return _tiny_backbone(image_size, model_name)
-    raise SettingsError(f"--backbone={name!r} is not one of {BACKBONES}.")
+    raise errors.BadValue(f"--backbone={name!r} is not one of {BACKBONES}.")

@@ -6,6 +6,9 @@ across workers. The backbone and the rest train with separate Adam optimizers
 (lr 1e-4 and 1e-3 in the paper).
 """
 
+import dataclasses
+
+import keras
 import tensorflow as tf
 
 from pear_tf import losses
@@ -26,6 +29,7 @@ def reconstruction_target(data, size):
     return tf.clip_by_value(tf.image.resize(data["image"] / 255.0, [size, size]), 0.0, 1.0)
 
 
+@keras.saving.register_keras_serializable(package="pear_tf")
 class PEAR(RatingModel):
     """The PEAR model.
 
@@ -81,6 +85,28 @@ class PEAR(RatingModel):
         self.bin_values = tf.constant(config.bin_values, tf.float32)
         # Training samples the latents (the paper); tests that compare steps exactly turn it off.
         self.sample_in_training = True
+
+    def get_config(self):
+        """Everything ``__init__`` takes, the ModelConfig as its JSON dict and the prior network as Keras config."""
+        prior = self.prior_network
+        return {
+            **super().get_config(),
+            "config": self.config.to_json_dict(),
+            "lambda_recon": self.lambda_recon,
+            "beta": self.beta,
+            "prior_network": keras.saving.serialize_keras_object(prior) if prior is not None else None,
+            "finetune_prior": self.finetune_prior,
+            "seed": self.latents.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        # Every weight comes from the saved file: the backbone's weights source is not read again.
+        model_config = dataclasses.replace(ModelConfig.from_json_dict(config.pop("config")), backbone_weights=None)
+        prior = config.pop("prior_network", None)
+        prior = keras.saving.deserialize_keras_object(prior) if prior is not None else None
+        return cls(model_config, prior_network=prior, **config)
 
     def build_all(self):
         """Creates every variable (heads included) by calling the model once."""

@@ -9,6 +9,7 @@ across workers, and applies one Adam to the backbone and another to the rest.
 import keras
 import tensorflow as tf
 
+from pear_tf import errors
 from pear_tf.model.blocks import unfreeze_last_blocks
 
 # What fine-tuning trains (--trainable): everything, or the parts after the backbone.
@@ -45,6 +46,31 @@ class RatingModel(keras.Model):
         super().compile(optimizer=head_optimizer, **kwargs)
         self.backbone_optimizer = backbone_optimizer
 
+    # Keras's native format (model.save("x.keras"), keras.models.load_model): variables come from
+    # build_all (every head, not one call's input shapes), and compile takes two optimizers.
+    def get_build_config(self):
+        return {"build_all": True} if self.built else None
+
+    def build_from_config(self, config):
+        if config:
+            self.build_all()
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config:
+            config["backbone_optimizer"] = keras.saving.serialize_keras_object(self.backbone_optimizer)
+        return config
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(config.pop("backbone_optimizer"), config.pop("optimizer"), **config)
+        if self.built:
+            self.build_optimizers()  # their slots exist before the file's values are loaded into them
+
+    def build_all(self):
+        """Creates every variable by calling the model once."""
+        raise NotImplementedError
+
     def build_optimizers(self, backbone_variables=None):
         """Creates the optimizers' slots now, so a checkpoint can restore them before step 1.
 
@@ -65,7 +91,7 @@ class RatingModel(keras.Model):
         inference mode), as fine-tuning on a few hundred photos wants.
         """
         if trainable not in TRAINABLE:
-            raise ValueError(f"--trainable={trainable!r} is not one of {TRAINABLE}.")
+            raise errors.BadValue(f"--trainable={trainable!r} is not one of {TRAINABLE}.")
         self.backbone.trainable = trainable == "all"
         if trainable == "all" and unfreeze_blocks:
             unfreeze_last_blocks(self.backbone, unfreeze_blocks)

@@ -22,6 +22,7 @@ import os
 
 import keras
 
+from pear_tf import errors
 from pear_tf.errors import SettingsError
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -128,7 +129,7 @@ def preset_architecture(name, preset):
     family, _ = ENCODERS[name]
     path = os.path.join(preset, "config.json")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"--backbone_weights={preset!r} is a folder without config.json: not a keras-hub "
+        raise errors.NotFound(f"--backbone_weights={preset!r} is a folder without config.json: not a keras-hub "
                                 f"preset. Weights for --backbone={name}: {family.weights_from}.")  # fmt: skip
     with open(path) as f:
         saved = json.load(f)

@@ -24,6 +24,8 @@ import dataclasses
 
 import numpy as np
 
+from pear_tf import errors
+
 
 @dataclasses.dataclass(frozen=True)
 class Prior:
@@ -111,7 +113,7 @@ def fit_taste(generic_scores, attributes, ratings, prior=DEFAULT_PRIOR):
     """
     ratings = np.asarray(ratings, np.float64)
     if ratings.std() == 0:
-        raise ValueError(f"all {len(ratings)} ratings are {ratings[0]:g}: equal ratings say nothing about taste.")
+        raise errors.BadValue(f"all {len(ratings)} ratings are {ratings[0]:g}: equal ratings say nothing about taste.")
     y = (ratings - ratings.mean()) / ratings.std()
     g, _, g_spread = _standardise(np.asarray(generic_scores)[:, None])
     z, centre, z_spread = _standardise(attributes)

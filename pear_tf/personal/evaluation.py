@@ -8,6 +8,7 @@ import numpy as np
 
 from pear_tf.data import flickr_aes
 from pear_tf.data.layout import require
+from pear_tf.errors import BadValue
 from pear_tf.inference.saved_model import SavedModelScorer
 from pear_tf.personal import features, protocol
 from pear_tf.personal.adapt import Prior
@@ -51,7 +52,7 @@ def rated_by_test_workers(data_dir, test_workers=None):
             paths = np.array([os.path.join(data_dir, flickr_aes.IMAGE_DIR, n) for n in images[rows]])
             data[worker] = (paths, scores[rows])
     if not data:
-        raise ValueError(f"{data_dir}: none of the test workers rated an image; is --test_workers right?")
+        raise BadValue(f"{data_dir}: none of the test workers rated an image; is --test_workers right?")
     return data
 
 

@@ -16,6 +16,7 @@ generic distribution exponentially tilted (p ∝ p·e^{λv}) so that its mean is
 import tensorflow as tf
 from absl import logging
 
+from pear_tf import errors
 from pear_tf.exporting.saved_model import write_version
 from pear_tf.inference.versions import latest_version_dir
 
@@ -74,6 +75,15 @@ class PersonalModule(tf.Module):
         self.serve_bytes = serve_bytes
         self.predict_images = predict_images
         self.predict_images_deterministic = predict_images_deterministic
+        self.predict_pixels = None
+        if hasattr(generic, "predict_pixels"):  # generic models exported before issue 22 lack it
+            self.generic_pixels = generic.predict_pixels
+
+            @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="pixels")])
+            def predict_pixels(pixels):
+                return adapt(self.generic_pixels(pixels))
+
+            self.predict_pixels = predict_pixels
 
 
 def export_personal(generic_path, taste, metadata, export_dir):
@@ -81,7 +91,7 @@ def export_personal(generic_path, taste, metadata, export_dir):
     generic = tf.saved_model.load(latest_version_dir(generic_path))
     for name in ("serve_bytes", "predict_images", "predict_images_deterministic", "scoring_variables"):
         if not hasattr(generic, name):
-            raise ValueError(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
+            raise errors.BadValue(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
     size = int(metadata["model_config"]["image_size"])
     # Saving restored functions logs (at INFO) every captured variable it renames: hundreds of lines.
     verbosity = logging.get_verbosity()

@@ -6,6 +6,8 @@ on these alone, so fitting a person, or a thousand trials, costs no further forw
 
 import numpy as np
 
+from pear_tf.errors import BadValue
+
 
 def image_features(scorer, paths, batch_size=32):
     """The generic model's features of image files through its serving signature.
@@ -20,7 +22,7 @@ def image_features(scorer, paths, batch_size=32):
       [n, 11] for the files that could be scored; errors lists (path, reason) for the rest.
     """
     if "attributes" not in scorer.metadata.get("outputs", []):
-        raise ValueError(
+        raise BadValue(
             f"{scorer.path} has no 'attributes' output (a {scorer.metadata.get('objective')!r} baseline): "
             "personalisation needs a PEAR model."
         )

@@ -9,6 +9,7 @@ adaptation (the Prior) is chosen on held-out images: it is fixed before the run.
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.metrics import _spearman
 from pear_tf.personal.adapt import DEFAULT_PRIOR, fit_taste
 
@@ -28,7 +29,7 @@ def trial_splits(num_images, shots, trials, seed):
     Every image a worker rated is either adapted on or evaluated on in a trial, never both.
     """
     if shots >= num_images:
-        raise ValueError(f"{shots} shots leave no held-out image of {num_images}.")
+        raise errors.BadValue(f"{shots} shots leave no held-out image of {num_images}.")
     rng = np.random.default_rng(seed)
     splits = []
     for _ in range(trials):
