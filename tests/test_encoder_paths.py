@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from pear_tf.config import ModelConfig
 from pear_tf.data.decode import decode_image
-from pear_tf.data.preprocessing import preprocess
+from pear_tf.data.preprocessing import preprocess, resize_size
 from pear_tf.exporting import saved_model
 from pear_tf.exporting import tflite as tflite_lib
 from pear_tf.inference import beam as beam_lib
@@ -61,7 +61,8 @@ def test_a_family_scores_the_same_in_keras_both_signatures_predict_and_tflite(na
     loaded = tf.saved_model.load(path)
     encoded = [open(p, "rb").read() for p in photos]
     from_bytes = loaded.signatures["serving_default"](image_bytes=tf.constant(encoded))
-    images = tf.stack([preprocess(decode_image(data), SIZE) for data in encoded])
+    # The signature's own decode: a JPEG much larger than the model's side decodes at a DCT scale (issue 22).
+    images = tf.stack([preprocess(decode_image(data, resize_size(SIZE)), SIZE) for data in encoded])
     from_images = loaded.signatures["predict_images"](images=images)
     keras_scores = model.score(images)
     for key in ("score", "distribution", "attributes"):
