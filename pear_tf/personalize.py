@@ -28,7 +28,10 @@ def define_flags():
     flags.DEFINE_string("person", None, "Who the model is adapted for (default: the export folder's name).")
     flags.DEFINE_integer("min_ratings", 10, "Fewest usable ratings to adapt from.")
     flags.DEFINE_list("score_range", None, "LOW,HIGH of the person's scale; other scores are skipped.")
-    flags.DEFINE_float("weight_std", Prior.weight_std, "Prior std of an attribute's weight (small: near generic).")
+    flags.DEFINE_float("weight_std", None, "Without a population: the prior std of a feature's weight on "
+                       "standardised ratings (default: your ratings choose it).")  # fmt: skip
+    flags.DEFINE_string("population", "auto", "The population prior: auto (the model's own, fitted with "
+                        "pear_tf.fit_population), none, or a population JSON.")  # fmt: skip
 
 
 def main(argv):
@@ -43,12 +46,14 @@ def main(argv):
         min_ratings=FLAGS.min_ratings,
         score_range=tuple(float(v) for v in FLAGS.score_range) if FLAGS.score_range else None,
         prior=Prior(weight_std=FLAGS.weight_std),
+        population=FLAGS.population,
     )
     result = personalize(config)  # too few usable ratings: a UserError naming the skipped rows
     for line, name, reason in result["skipped"]:
         where = f" line {line}" if line else ""
         print(f"skipped{where}: {name or '(no path)'}: {reason}", file=sys.stderr)
-    print(f"Adapted from {result['num_ratings']} ratings ({len(result['skipped'])} rows skipped): {result['summary']}")
+    print(f"Adapted from {result['num_ratings']} ratings ({len(result['skipped'])} rows skipped; population: "
+          f"{result['population']}): {result['summary']}")  # fmt: skip
     print(f"Exported {result['version']}; taste report: {result['taste_json']}, {result['taste_png']}")
 
 

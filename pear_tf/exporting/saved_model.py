@@ -6,8 +6,9 @@ pear_tf/data/decode.py in the graph, EXIF orientation included); ``predict_pixel
 decoded upright RGB pixels (``pixels``, uint8 [batch, H, W, 3], any H and W: what a client
 decoded itself, e.g. a TIFF or HEIC); ``predict_images`` takes preprocessed float32
 images (``images`` [batch, S, S, 3], RGB 0..255). All return ``score``,
-``score_std``, ``distribution`` and ``attributes`` (a Table 1 baseline, which has no
-attribute latent, returns no ``attributes``; its metadata lists its outputs). Only the scoring parts of the
+``score_std``, ``distribution``, ``attributes`` and ``content`` (the content latent's
+mean μ, what personalisation builds on; a Table 1 baseline, which has no latents,
+returns neither; its metadata lists its outputs). Only the scoring parts of the
 model are saved: not the reconstruction head, not the prior network.
 """
 
@@ -41,7 +42,9 @@ class ScoringModule(tf.Module):
         # loader (what TF Serving runs) finds variables only when tracked this way.
         self.scoring_variables = [v.value for part in model.scoring_layers() for v in part.variables]
         self.metadata = tf.saved_model.Asset(metadata_path)
-        score = lambda images: model.score(images, mc_samples=mc_samples)  # noqa: E731
+        # PEAR also returns ``content`` (μ of s): what personalisation's taste space is built on.
+        content = model.config.objective == "pear"
+        score = lambda images: model.score(images, mc_samples=mc_samples, with_content=content)  # noqa: E731
 
         image_spec = tf.TensorSpec([size, size, 3], tf.float32)
 
@@ -62,7 +65,7 @@ class ScoringModule(tf.Module):
         # TFP's stateless random ops are not TFLite builtins. Saved, but not a signature.
         @tf.function(input_signature=[tf.TensorSpec([1, size, size, 3], tf.float32, name="images")])
         def predict_images_deterministic(images):
-            return model.score(images, mc_samples=0)
+            return model.score(images, mc_samples=0, with_content=content)
 
         self.serve_bytes = serve_bytes
         self.predict_pixels = predict_pixels
@@ -79,7 +82,7 @@ def export_metadata(model, dataset, extra=None, max_pixels=decode.MAX_PIXELS):
         "dataset": dataset,
         "bin_values": list(model.config.bin_values),
         "objective": model.config.objective,
-        "outputs": ["score", "score_std", "distribution"] + (["attributes"] if has_attributes else []),
+        "outputs": ["score", "score_std", "distribution"] + (["attributes", "content"] if has_attributes else []),
         "attribute_names": list(ATTRIBUTE_NAMES) if has_attributes else [],
         "model_config": json.loads(model.config.to_json()),
         "preprocessing": {

@@ -6,10 +6,12 @@ model has the same signatures (serving_default, predict_images, and
 predict_images_deterministic for TFLite), the same outputs and the same metadata keys, and
 predict, evaluate, serve, Beam and TFLite read it unchanged.
 
-Outputs: ``score`` = generic + Σ tⱼ(zⱼ − mⱼ), clipped to the bins; ``distribution`` is the
-generic distribution exponentially tilted (p ∝ p·e^{λv}) so that its mean is that score;
-``score_std`` adds the correction's posterior uncertainty to the generic Monte-Carlo std;
-``attributes`` are the generic ones (what the photo shows does not depend on who looks).
+Outputs: ``score`` = a + b·[generic score, attributes, content] (the Taste's linear map,
+pear_tf.personal.adapt), clipped to the bins; exactly the generic score when the evidence
+chose no correction. ``distribution`` is the generic distribution exponentially tilted
+(p ∝ p·e^{λv}) so that its mean is that score; ``score_std`` adds the correction's
+posterior uncertainty to the generic Monte-Carlo std; ``attributes`` and ``content`` are
+the generic ones (what the photo shows does not depend on who looks).
 """
 
 
@@ -46,19 +48,27 @@ class PersonalModule(tf.Module):
         self.generic_predict = generic.predict_images
         self.generic_deterministic = generic.predict_images_deterministic
         self.metadata = tf.saved_model.Asset(metadata_path)
-        weights, centre = tf.constant(taste.weights, tf.float32), tf.constant(taste.centre, tf.float32)
-        covariance, bins = tf.constant(taste.covariance, tf.float32), tf.constant(bin_values, tf.float32)
+        intercept, coefficients = taste.linear()
+        width = len(coefficients)  # 12 raw features, or 12 + content's when the space has content
+        intercept, coefficients = tf.constant(intercept, tf.float32), tf.constant(coefficients, tf.float32)
+        raw_mean = tf.constant(taste.space.raw_mean, tf.float32)
+        to_taste = tf.constant(taste.space.projection[:, 1:], tf.float32)
+        covariance = tf.constant(taste.correction_covariance(), tf.float32)
+        bins = tf.constant(bin_values, tf.float32)
 
         def adapt(outputs):
-            offset = outputs["attributes"] - centre
-            score = tf.clip_by_value(outputs["score"] + tf.linalg.matvec(offset, weights), bins[0], bins[-1])
+            parts = [outputs["score"][:, None], outputs["attributes"]] + ([outputs["content"]] if width > 12 else [])
+            raw = tf.concat(parts, axis=-1)
+            score = tf.clip_by_value(intercept + tf.linalg.matvec(raw, coefficients), bins[0], bins[-1])
+            offset = tf.linalg.matmul(raw - raw_mean, to_taste)
             variance = tf.reduce_sum(tf.linalg.matmul(offset, covariance) * offset, axis=-1)
-            return {
+            adapted = {
                 "score": score,
                 "score_std": tf.sqrt(tf.square(outputs["score_std"]) + variance),
                 "distribution": tilt(outputs["distribution"], bins, score),
                 "attributes": outputs["attributes"],
             }
+            return {**adapted, **({"content": outputs["content"]} if "content" in outputs else {})}
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         def serve_bytes(image_bytes):
