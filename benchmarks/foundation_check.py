@@ -20,6 +20,10 @@ import time
 
 from absl import app, flags
 
+from pear_tf import startup  # noqa: E402
+
+startup.import_tensorflow_quietly()  # before anything imports TensorFlow: no CUDA probing noise on a CPU machine
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import step_timing  # noqa: E402
 

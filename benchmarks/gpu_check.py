@@ -31,6 +31,10 @@ import traceback
 
 from absl import app, flags
 
+from pear_tf import startup
+
+startup.import_tensorflow_quietly()  # before anything imports TensorFlow: no CUDA probing noise on a CPU machine
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import step_timing  # noqa: E402
 

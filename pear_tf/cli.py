@@ -157,6 +157,11 @@ def define_train_flags():
     flags.DEFINE_float("backbone_lr", 1e-4, "Adam learning rate of the backbone.")
     flags.DEFINE_float("head_lr", 1e-3, "Adam learning rate of everything but the backbone.")
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind the exported score_std (0: none).")
+    flags.DEFINE_enum(
+        "export_precision", "float32", ["float32", "bfloat16", "auto"],
+        "What the exported SavedModel computes in: float32, bfloat16 (checked against float32 on real images "
+        "first), or auto (bfloat16 when this machine's CPU has it natively). See pear_tf.export --precision.",
+    )  # fmt: skip
     flags.DEFINE_string(
         "prior_checkpoint", None, "A pre-trained prior (pear_tf.train_prior): its model_dir or a checkpoint path."
     )
@@ -273,6 +278,7 @@ def train_config_from_flags():
         trainable=FLAGS.trainable,
         early_stopping_patience=FLAGS.early_stopping_patience,
         export_checkpoint="last" if FLAGS.export == "none" else FLAGS.export,
+        export_precision=FLAGS.export_precision,
         frozen_epochs=FLAGS.frozen_epochs,
         feature_views=FLAGS.feature_views,
         feature_cache_dir=FLAGS.feature_cache_dir,

@@ -49,6 +49,8 @@ class TrainConfig:
     trainable: str = "all"
     early_stopping_patience: int = 0
     export_checkpoint: str = "best"
+    # What the export computes in: float32, bfloat16 or auto (pear_tf/exporting/bfloat16.py).
+    export_precision: str = "float32"
     # Frozen-encoder training on a feature cache, then an optional partial unfreeze.
     frozen_epochs: int = 0
     feature_views: int = 4

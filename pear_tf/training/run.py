@@ -63,7 +63,7 @@ def train_and_evaluate(config):
         digest = weights_digest(model)
         print(f"Trained {int(checkpoint.step)} steps; weights digest {digest}")
         metrics = test(config, model, data, summaries, int(checkpoint.step)) if worker.chief else {}
-        export_path = export(config, model, metrics, worker, int(checkpoint.step))
+        export_path = export(config, model, metrics, worker, int(checkpoint.step), data)
     return {"metrics": metrics, "export_path": export_path, "history": history, "weights_digest": digest}
 
 
@@ -215,8 +215,11 @@ def test(config, model, data, summaries, step):
     return metrics
 
 
-def export(config, model, metrics, worker, step):
-    """The next SavedModel version in ``config.export_dir`` (the chief's; None elsewhere or without one)."""
+def export(config, model, metrics, worker, step, data=None):
+    """The next SavedModel version in ``config.export_dir`` (the chief's; None elsewhere or without one).
+
+    In ``config.export_precision``; a bfloat16 export is checked on ``data``'s validation images too.
+    """
     if not config.export_dir:
         return None
     extra = {"metrics": metrics_lib.json_safe(metrics), "train_config": describe(config), "steps_trained": step,
@@ -224,11 +227,19 @@ def export(config, model, metrics, worker, step):
     metadata = saved_model.export_metadata(model, config.data.dataset, extra)
     # Every worker exports (saving reads distributed variables collectively); the chief's is kept.
     export_dir = config.export_dir if worker.chief else os.path.join(worker.work_dir, "export")
-    path = saved_model.export_saved_model(model, export_dir, metadata, config.mc_samples)
+    check = validation_images(data) if data is not None and config.export_precision != "float32" else None
+    path = saved_model.export_saved_model(model, export_dir, metadata, config.mc_samples, config.export_precision,
+                                          check)  # fmt: skip
     if not worker.chief:
         return None
     print(f"Exported SavedModel to {path}")
     return path
+
+
+def validation_images(data, count=100):
+    """(up to ``count`` preprocessed validation images, what they are): the bfloat16 export check's own."""
+    images = [example["image"].numpy() for example in data.validation.unbatch().take(count)]
+    return (np.stack(images), "validation images of the run") if images else None
 
 
 def analyse(predictions, splits, model_dir, log_dir):
