@@ -34,3 +34,10 @@ def op_error_summary(message):
     # Eager errors put the cause after the node name on one line: "{{function_node ...}} cause [Op:...]".
     text = str(message).split("}}")[-1].split("[Op:")[0].strip()
     return text or "undecodable"
+
+
+class SettingsError(BadValue):
+    """Settings that cannot work together (an encoder and its weights, sizes, phases).
+
+    The message names the flags and what to do; a BadValue, so commands print it and exit with status 2.
+    """

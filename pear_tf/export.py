@@ -19,6 +19,11 @@ if it worked. Full int8 keeps the fewest layers in float that bring it over the 
 (``--int8_float_layers=auto``, ranked by TFLite's QuantizationDebugger) and says which,
 and what they cost. The file carries the model's metadata (bins, attribute names,
 preprocessing, name, version, training data) in its flatbuffer: no side file.
+
+``--precision=bfloat16`` (or ``auto`` on a CPU with AMX-BF16/AVX512-BF16) writes a SavedModel whose
+backbone computes in bfloat16, after checking it against float32 on real photographs and the
+run's validation images (Spearman >= 0.999; exit 1 and nothing written below it). The metadata
+records the precision and the check (docs/scoring.md).
 """
 
 import sys
@@ -34,6 +39,7 @@ def define_flags():
     from pear_tf.data.decode import MAX_PIXELS
     from pear_tf.exporting.saved_model import EPOCHS
     from pear_tf.exporting.tflite import INPUT_TYPES, VARIANTS
+    from pear_tf.inference.precision import PRECISIONS
 
     flags.DEFINE_string("model_dir", None, "A pear_tf.train run folder (model_config.json, checkpoints/).")
     flags.DEFINE_string("export_dir", None, "The model's base folder, savedmodels/<name>.")
@@ -43,6 +49,13 @@ def define_flags():
         "train's --export=best exports; eval_metrics.json holds that epoch's test metrics).",
     )  # fmt: skip
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind score_std (0: none).")
+    flags.DEFINE_enum(
+        "precision", "float32", PRECISIONS,
+        "With --model_dir: what the SavedModel's signatures compute in (outputs are float32 either way). bfloat16: "
+        "the backbone in bfloat16 (AMX/AVX512-BF16 CPUs run it natively), checked against float32 on real images "
+        "first (Spearman >= 0.999, or nothing is written); auto: bfloat16 when THIS machine's CPU has it natively "
+        "(export float32 and score with --precision=auto when the scoring machines differ: docs/scoring.md).",
+    )  # fmt: skip
     flags.DEFINE_boolean(
         "calibrate", True,
         "With --model_dir: add calibrated_score, the chosen score_std and the photo-likeness flag, from the run's "
@@ -93,13 +106,22 @@ def main(argv):
         except agreement.AgreementError as error:
             sys.exit(f"ERROR: {error}")
         return
+    export_saved_model()
+
+
+def export_saved_model():
+    """--model_dir → the next version of --export_dir, in --precision (bfloat16: checked against float32 first)."""
     if not (FLAGS.model_dir and FLAGS.export_dir):
         raise app.UsageError("Give --model_dir and --export_dir (SavedModel), or --saved_model_dir and --tflite.")
+    from pear_tf.exporting.bfloat16 import PrecisionCheckError
     from pear_tf.exporting.saved_model import export_run
 
     # A run that cannot be calibrated (no flags.txt, its data gone) raises a UserError: exit status 2.
-    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels,
-               calibrate=FLAGS.calibrate)  # fmt: skip
+    try:
+        export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels,
+                   precision=FLAGS.precision, calibrate=FLAGS.calibrate)  # fmt: skip
+    except PrecisionCheckError as error:
+        sys.exit(f"ERROR: {error}")
 
 
 if __name__ == "__main__":

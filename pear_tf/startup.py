@@ -32,6 +32,7 @@ STARTUP_NOISE = (
     "Unable to register cuBLAS factory",
     "computation placer already registered",
     "TF-TRT Warning",
+    "oneDNN custom operations are on",
 )
 
 

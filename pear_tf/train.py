@@ -28,6 +28,8 @@ def main(argv):
     except loop.Preempted as error:
         print(f"Pre-empted: {error}", file=sys.stderr, flush=True)
         sys.exit(143)
+    except (FileNotFoundError, ImportError) as error:  # missing weights or keras-hub (UserError: cli.guard)
+        cli.exit_with_message(str(error))
 
 
 if __name__ == "__main__":

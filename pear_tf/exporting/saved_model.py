@@ -30,6 +30,7 @@ from pear_tf.calibration import record as calibration_record
 from pear_tf.config import ModelConfig
 from pear_tf.data import decode
 from pear_tf.data.preprocessing import preprocess, resize_size
+from pear_tf.exporting import bfloat16, run_images
 from pear_tf.model import build_rating_model
 from pear_tf.inference.versions import METADATA_FILE, list_versions
 
@@ -128,13 +129,18 @@ def export_metadata(model, dataset, extra=None, max_pixels=decode.MAX_PIXELS):
     }
 
 
-def export_saved_model(model, export_dir, metadata, mc_samples=16, calibration=None):
+def export_saved_model(model, export_dir, metadata, mc_samples=16, precision="float32", check_images=None,
+                       calibration=None):  # fmt: skip
     """Writes the next numbered version of ``export_dir`` atomically and returns its path.
 
     The graph refuses images declaring more than ``metadata["preprocessing"]["max_pixels"]``.
+    ``precision``: float32, bfloat16 or auto (issue 25, exporting/bfloat16.py): a bfloat16 model is
+    checked against float32 on real images (``check_images``: (images, what they are) besides the
+    package photos) before anything is written; the metadata records the precision and the check.
     ``calibration``: a pear_tf.calibration ScoreCalibration (None: identity map, the raw
     Monte-Carlo std, no photo-likeness flag); the metadata describes what it adds.
     """
+    model, metadata = bfloat16.with_precision(model, metadata, precision, check_images)
     max_pixels = metadata.get("preprocessing", {}).get("max_pixels", decode.MAX_PIXELS)
     calibration = calibration or calibration_record.unfitted(model.config.bin_values, sampled(model, mc_samples))
     has_attributes = model.config.objective == "pear"
@@ -234,11 +240,12 @@ def run_metadata(model, model_dir, checkpoint, max_pixels=decode.MAX_PIXELS):
 
 
 def export_run(model_dir, export_dir, mc_samples=16, epoch="last", image_size=None, max_pixels=decode.MAX_PIXELS,
-               calibrate=False):  # fmt: skip
+               precision="float32", calibrate=False):  # fmt: skip
     """Exports a training run's ``epoch`` ("last" or "best") as the next version of ``export_dir``; returns its path.
 
     ``image_size``: build it for another input side (see restore_model; benchmarks only).
     ``max_pixels``: the graph refuses images whose header declares more.
+    ``precision``: see export_saved_model; the bfloat16 check also scores the run's validation images.
     ``calibrate``: with the run's ScoreCalibration (calibration.json, or fitted now on the splits
     its flags.txt names: pear_tf.calibration.fit.calibration_for_run), as train's export has.
     """
@@ -249,6 +256,12 @@ def export_run(model_dir, export_dir, mc_samples=16, epoch="last", image_size=No
 
         calibration = calibration_for_run(model, model_dir, checkpoint, mc_samples)
     metadata = run_metadata(model, model_dir, checkpoint, max_pixels)
-    path = export_saved_model(model, export_dir, metadata, mc_samples, calibration)
+    check_images = None
+    if bfloat16.resolve(precision)[0] == "bfloat16":
+        images, what = run_images.validation_images(model_dir, model.config.image_size)
+        check_images = None if images is None else (images, what)
+        if images is None:
+            print(f"The bfloat16 check scores the package photos only: {what}.")
+    path = export_saved_model(model, export_dir, metadata, mc_samples, precision, check_images, calibration)
     print(f"Exported {checkpoint} to {path}")
     return path

@@ -14,9 +14,9 @@ import tensorflow as tf
 from pear_tf import errors, losses
 from pear_tf.config import ModelConfig
 from pear_tf.model import stages
-from pear_tf.model.backbone import build_backbone
+from pear_tf.model.backbone import build_backbone, resolve_backbone_config
 from pear_tf.model.heads import AestheticHead
-from pear_tf.model.rating_model import RatingModel
+from pear_tf.model.rating_model import RatingModel, encode, model_input
 
 
 @keras.saving.register_keras_serializable(package="pear_tf")
@@ -37,9 +37,10 @@ class DistributionBaseline(RatingModel):
         super().__init__(**kwargs)
         if loss not in losses.BASELINE_LOSSES:
             raise errors.BadValue(f"--loss={loss!r} is not a baseline: expected one of {losses.BASELINE_LOSSES}.")
-        self.config = config or ModelConfig()
+        self.config = resolve_backbone_config(config or ModelConfig())
         self.loss_name = loss
-        self.backbone = build_backbone(self.config.backbone, self.config.image_size, self.config.backbone_weights)
+        self.backbone = build_backbone(self.config.backbone, self.config.image_size, self.config.backbone_weights,
+                                       architecture=self.config.backbone_config)  # fmt: skip
         self.aesthetic_head = AestheticHead(self.config.num_bins, name="aesthetic_head", dtype="float32")
         self.bin_values = tf.constant(self.config.bin_values, tf.float32)
 
@@ -58,11 +59,11 @@ class DistributionBaseline(RatingModel):
         self(tf.zeros([1, size, size, 3]))
 
     def call(self, images, training=False):
-        logits = self.aesthetic_head(self.backbone(images, training=training))
+        logits = self.aesthetic_head(encode(self.backbone, images, training))
         return {"logits": logits, "distribution": tf.nn.softmax(logits, axis=-1)}
 
     def loss_terms(self, data, training=False):
-        logits = self(data["image"], training=training)["logits"]
+        logits = self(model_input(data), training=training)["logits"]
         return {"loss": losses.baseline_loss(self.loss_name, data["distribution"], logits, self.config.bin_values)}
 
     def score(self, images, mc_samples=0, with_content=False, with_internals=False):
@@ -76,7 +77,7 @@ class DistributionBaseline(RatingModel):
         if with_internals:
             features, statistics = stages.features_and_statistics(self.backbone, images)
         else:
-            features = self.backbone(images, training=False)
+            features = encode(self.backbone, images)
         distribution = tf.nn.softmax(self.aesthetic_head(features), axis=-1)
         result = {
             "score": tf.linalg.matvec(distribution, self.bin_values),

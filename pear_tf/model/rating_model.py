@@ -10,9 +10,22 @@ import keras
 import tensorflow as tf
 
 from pear_tf import errors
+from pear_tf.model.blocks import unfreeze_last_blocks
 
 # What fine-tuning trains (--trainable): everything, or the parts after the backbone.
 TRAINABLE = ("all", "latents_and_heads", "heads")
+
+
+def model_input(data):
+    """A batch's model input: cached backbone ``features`` [B, F] if it has them, else ``image``."""
+    return data["features"] if "features" in data else data["image"]
+
+
+def encode(backbone, inputs, training=False):
+    """The backbone's features of images [B, S, S, 3]; features [B, F] (a feature cache) pass through."""
+    if len(inputs.shape) == 2:
+        return tf.cast(inputs, tf.float32)
+    return backbone(inputs, training=training)
 
 
 class RatingModel(keras.Model):
@@ -58,21 +71,30 @@ class RatingModel(keras.Model):
         """Creates every variable by calling the model once."""
         raise NotImplementedError
 
-    def build_optimizers(self):
-        """Creates the optimizers' slots now, so a checkpoint can restore them before step 1."""
-        self.backbone_optimizer.build(self.backbone_variables())
+    def build_optimizers(self, backbone_variables=None):
+        """Creates the optimizers' slots now, so a checkpoint can restore them before step 1.
+
+        ``backbone_variables``: what the backbone's optimizer will train (default: what
+        is trainable now); a feature-cache run builds it for the variables its later
+        image epochs unfreeze, so its checkpoints have one structure throughout.
+        """
+        self.backbone_optimizer.build(self.backbone_variables() if backbone_variables is None else backbone_variables)
         self.optimizer.build(self.head_variables())
 
-    def set_trainable(self, trainable):
+    def set_trainable(self, trainable, unfreeze_blocks=0):
         """Freezes the backbone (``latents_and_heads``) or the backbone and the latents (``heads``).
 
-        Call before compile: the optimizers take the trainable variables left. A frozen
+        With ``trainable="all"``, ``unfreeze_blocks`` N > 0 trains only the backbone's last N
+        blocks (and the norms and pooling after them; see pear_tf.model.blocks).
+        Call before building the optimizers: they take the trainable variables left. A frozen
         backbone also keeps its BatchNorm statistics (Keras runs frozen BatchNorm in
         inference mode), as fine-tuning on a few hundred photos wants.
         """
         if trainable not in TRAINABLE:
             raise errors.BadValue(f"--trainable={trainable!r} is not one of {TRAINABLE}.")
         self.backbone.trainable = trainable == "all"
+        if trainable == "all" and unfreeze_blocks:
+            unfreeze_last_blocks(self.backbone, unfreeze_blocks)
         if getattr(self, "latents", None) is not None:  # the baselines have none
             self.latents.trainable = trainable != "heads"
 
@@ -138,5 +160,5 @@ class RatingModel(keras.Model):
         return list(self.trackers.values())
 
     def predict_step(self, data):
-        images = data["image"] if isinstance(data, dict) else data
+        images = model_input(data) if isinstance(data, dict) else data
         return self.score(images)

@@ -34,13 +34,15 @@ class ServingConfig:
     """Server settings; see pear_tf.serve for the flags."""
 
     def __init__(self, max_batch_size=32, batch_timeout_ms=2.0, poll_seconds=2.0, max_pixels=REQUEST_MAX_PIXELS,
-                 max_request_bytes=32 * 2**20, max_enqueued_batches=8):  # fmt: skip
+                 max_request_bytes=32 * 2**20, max_enqueued_batches=8, precision=None):  # fmt: skip
         self.max_batch_size = max_batch_size
         self.batch_timeout_ms = batch_timeout_ms
         self.poll_seconds = poll_seconds
         self.max_pixels = max_pixels
         self.max_request_bytes = max_request_bytes
         self.max_enqueued_batches = max_enqueued_batches
+        # What every model computes in (issue 25): None as exported; float32, bfloat16, auto (inference/precision.py).
+        self.precision = precision
 
 
 class RequestRecord:

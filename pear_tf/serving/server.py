@@ -16,7 +16,7 @@ from pear_tf.serving.registry import ModelRegistry
 
 def build_model_server(specs, config):
     """Loads the versions ``specs`` select; errors.NotFound (a FileNotFoundError) if a model has none loadable."""
-    server = ModelServer(ModelRegistry(specs), config)
+    server = ModelServer(ModelRegistry(specs, getattr(config, "precision", None)), config)
     for name, versions in server.refresh().items():
         if not versions:
             spec = server.registry.specs[name]
@@ -79,7 +79,8 @@ def serve(specs, config, host="127.0.0.1", rest_port=8501, grpc_port=8500):
         running = RunningServer(server, host, rest_port, grpc_port)
         await running.start()
         for name in server.registry.specs:
-            print(f"Serving {name} versions {server.registry.versions(name)} at "
+            precision = server.registry.get(name).precision
+            print(f"Serving {name} versions {server.registry.versions(name)} in {precision} at "
                   f"http://{host}:{running.rest_port}/v1/models/{name}")  # fmt: skip
         grpc_at = "off" if running.grpc_port is None else f"{host}:{running.grpc_port}"
         print(f"Page: http://{host}:{running.rest_port}/   gRPC: {grpc_at}")

@@ -21,6 +21,7 @@ from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.config import ModelConfig
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
+from pear_tf.model.backbone import resolve_backbone_config
 from pear_tf.model.prior import PriorTrainer, build_prior_network
 
 CONFIG_FILE = "prior_config.json"
@@ -89,7 +90,7 @@ def train_prior(config):
     keras.utils.set_random_seed(config.seed)
     splits = sources.load_splits(config.data, config.model.image_size)
     with open(os.path.join(config.model_dir, CONFIG_FILE), "w") as f:
-        f.write(config.model.to_json())
+        f.write(resolve_backbone_config(config.model).to_json())
     skip_log = SkipLog(splits.dropped)
 
     def make(split, training=False):
