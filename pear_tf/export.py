@@ -7,7 +7,10 @@
 The first restores the run's latest checkpoint (``--epoch=best``: its best validation
 epoch, as train's ``--export=best`` does) and writes ``<export_dir>/<next version>/``
 with the ``serving_default``, ``predict_pixels`` and ``predict_images`` signatures (DESIGN.md §6) and a
-metadata asset holding the training flags and test metrics. The second converts the
+metadata asset holding the training flags and test metrics. It is calibrated as train's own
+export is (``calibrated_score``, the chosen ``score_std``, ``ood_score``/``is_photo_like``): from
+the run's calibration.json, or fitted on the splits its flags.txt names (``--nocalibrate``:
+not). The second converts the
 scoring graph to TFLite with builtin ops only (float32, float16, dynamic or int8), in
 a subprocess (pear_tf/exporting/tflite.py). It then scores ``--check_images`` held-out
 images with both models and exits 1 when the TFLite ranking falls below
@@ -52,6 +55,11 @@ def define_flags():
         "the backbone in bfloat16 (AMX/AVX512-BF16 CPUs run it natively), checked against float32 on real images "
         "first (Spearman >= 0.999, or nothing is written); auto: bfloat16 when THIS machine's CPU has it natively "
         "(export float32 and score with --precision=auto when the scoring machines differ: docs/scoring.md).",
+    )  # fmt: skip
+    flags.DEFINE_boolean(
+        "calibrate", True,
+        "With --model_dir: add calibrated_score, the chosen score_std and the photo-likeness flag, from the run's "
+        "calibration.json or fitted now on the splits its flags.txt names (--nocalibrate: the model's own outputs).",
     )  # fmt: skip
     flags.DEFINE_integer(
         "max_image_pixels", MAX_PIXELS,
@@ -108,9 +116,10 @@ def export_saved_model():
     from pear_tf.exporting.bfloat16 import PrecisionCheckError
     from pear_tf.exporting.saved_model import export_run
 
+    # A run that cannot be calibrated (no flags.txt, its data gone) raises a UserError: exit status 2.
     try:
         export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels,
-                   precision=FLAGS.precision)  # fmt: skip
+                   precision=FLAGS.precision, calibrate=FLAGS.calibrate)  # fmt: skip
     except PrecisionCheckError as error:
         sys.exit(f"ERROR: {error}")
 

@@ -138,7 +138,10 @@ def test_an_input_list_through_the_command_with_two_worker_processes_writes_csv(
     rows = [row for shard in with_header for row in shard]
     names = list(rows[0])
     assert list(names)[:4] == ["path", "score", "score_std", "distribution"] and "Symmetry" in names
-    attributes = [n for n in names if n not in ("path", "score", "score_std", "distribution", "model", "version")]
+    # The calibrated outputs come last (an uncalibrated export has calibrated_score only: the identity map).
+    assert names[-1] == "calibrated_score"
+    columns = ("path", "score", "score_std", "distribution", "model", "version", "calibrated_score")
+    attributes = [n for n in names if n not in columns]
     parsed = [
         {
             "path": r["path"],

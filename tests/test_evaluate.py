@@ -90,7 +90,10 @@ def test_a_baseline_exports_without_attributes_and_evaluates(tmp_path):
     rows = SavedModelScorer(os.path.dirname(result["export_path"])).score_files([str(image)])
     assert "attributes" not in rows[0] and "attributes" not in rows_lib.format_row(rows[0], range(6))
     rows_lib.write_rows(rows, str(tmp_path / "scores.csv"))
-    assert (tmp_path / "scores.csv").read_text().splitlines()[1].count(",") == 15  # path … 11 empty attributes, error
+    lines = (tmp_path / "scores.csv").read_text().splitlines()
+    calibrated = lines[0].split(",")[16:]  # after path … 11 attributes, error: the calibrated outputs it has
+    assert calibrated == [key for key in rows_lib.CALIBRATED_COLUMNS if key in rows[0]] and calibrated
+    assert lines[1].count(",") == 15 + len(calibrated)  # path … 11 empty attributes, error, calibrated outputs
 
 
 def test_a_model_evaluated_on_another_rating_scale_is_refused(pear_run):

@@ -44,7 +44,9 @@ def test_tf1_session_loader_serves_image_bytes_like_the_model(tiny_model, tmp_pa
         meta_graph = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
         signature = meta_graph.signature_def["serving_default"]
         assert set(signature.inputs) == {"image_bytes"}
-        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes", "content"}
+        # Without a fitted calibration: calibrated_score is the identity, and no photo-likeness flag.
+        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes", "content",
+                                          "calibrated_score"}  # fmt: skip
         fetches = {key: signature.outputs[key].name for key in signature.outputs}
         served = sess.run(fetches, feed_dict={signature.inputs["image_bytes"].name: images})
         predict_signature = meta_graph.signature_def["predict_images"]
@@ -54,6 +56,7 @@ def test_tf1_session_loader_serves_image_bytes_like_the_model(tiny_model, tmp_pa
     for key in ("score", "distribution", "attributes"):
         np.testing.assert_allclose(served[key], expected[key].numpy(), rtol=1e-4, atol=1e-5)
     assert served["score"].shape == (2,) and served["attributes"].shape == (2, 11)
+    np.testing.assert_allclose(served["calibrated_score"], served["score"], rtol=1e-6)
     assert (served["score_std"] > 0).all()
 
 

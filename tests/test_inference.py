@@ -39,3 +39,10 @@ def test_rows_sort_best_first_with_errors_last_and_write_csv(tmp_path):
     lines = (tmp_path / "out.csv").read_text().splitlines()
     assert lines[0].startswith("path,score,score_std,distribution,BalacingElements")
     assert lines[2].endswith("could not read")
+    # A calibrated model's outputs: three columns after error (an older model's CSV, above, is unchanged).
+    calibrated = [{**scored[0], "calibrated_score": 4.5, "ood_score": 0.2, "is_photo_like": True}, scored[1]]
+    rows.write_rows(calibrated, str(tmp_path / "calibrated.csv"))
+    lines = (tmp_path / "calibrated.csv").read_text().splitlines()
+    assert lines[0].endswith(",error,calibrated_score,ood_score,is_photo_like")
+    assert lines[1].endswith(",4.5,0.2,True") and lines[2].endswith("could not read,,,")
+    assert "calibrated 4.50 ± 0.10  photo-like" in rows.format_row(calibrated[0], [1, 2])

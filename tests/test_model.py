@@ -146,3 +146,21 @@ def test_optimizers_split_backbone_and_heads(tiny_model):
         rate = 1e-4 if id(variable) in backbone else 1e-3
         step = old - variable.numpy()
         np.testing.assert_allclose(step, rate * grads[id(variable)].numpy(), atol=1e-7, err_msg=variable.path)
+
+
+def test_sampled_outputs_depend_on_the_image_alone(tiny_model):
+    """Fixed noise (issue 27): the same image, the same score_std, whatever came before or beside it."""
+    from pear_tf.model.latents import scoring_noise
+
+    images = make_batch(4)["image"]
+    first = tiny_model.score(images[:1], mc_samples=16)["score_std"].numpy()
+    tiny_model.score(make_batch(8, seed=5)["image"], mc_samples=16)  # other calls in between
+    batch = tiny_model.score(tf.concat([images[2:], images[:1]], 0), mc_samples=16)["score_std"].numpy()
+    again = tiny_model.score(images[:1], mc_samples=16)["score_std"].numpy()
+    assert first == again and first[0] > 0
+    np.testing.assert_allclose(batch[-1], first[0], rtol=1e-5)
+    # The noise is a Latin hypercube of the right laws: each dimension takes every stratum once.
+    logistic, normal = scoring_noise(64, 11, 100)
+    np.testing.assert_allclose(np.sort(1 / (1 + np.exp(-logistic)), axis=0).mean(axis=1), (np.arange(64) + 0.5) / 64,
+                               atol=0.5 / 64)  # fmt: skip
+    assert abs(normal.mean()) < 0.01 and abs(normal.std() - 1) < 0.03

@@ -150,7 +150,9 @@ def test_personal_model_is_an_ordinary_saved_model_on_the_generic_scale(generic_
         graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], result["version"])
         assert set(graph.signature_def) >= {"serving_default", "predict_images"}
         signature = graph.signature_def["serving_default"]
-        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes", "content"}
+        # The generic model's calibrated_score passes through (its identity map: exported uncalibrated).
+        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes", "content",
+                                          "calibrated_score"}  # fmt: skip
         fetches = {k: signature.outputs[k].name for k in signature.outputs}
         after = session.run(fetches, {signature.inputs["image_bytes"].name: encoded})
     fitted_delta = result["personal_scores"][:3] - result["generic_scores"][:3]
@@ -222,3 +224,20 @@ def test_evaluate_personal_writes_the_protocol_report(generic_model, tmp_path):
     assert "| gain, mean [95% bootstrap CI] |" in table and "| users hurt (gain < −0.02) |" in table
     assert report["population"].startswith("none:") and os.path.getsize(tmp_path / "eval" / "personal_eval.png") > 10_000
     assert json.load(open(tmp_path / "eval" / "personal_eval.json"))["published"]["PAM"]["100"] == 0.553
+
+
+def test_taste_report_lists_each_rated_photo_with_the_calibrated_generic_view(tmp_path):
+    """Issue 27: each rated photo beside the generic model's calibrated score ± std and its flag."""
+    from pear_tf.personal import taste
+
+    feats = {"path": ["a.jpg", "b.jpg"], "score": np.array([5.0, 6.0]), "calibrated_score": np.array([4.0, 7.5]),
+             "score_std": np.array([0.5, 0.6]), "ood_score": np.array([0.2, 3.0]),
+             "is_photo_like": np.array([True, False])}  # fmt: skip
+    listed = taste.rated_photos(feats, {"a.jpg": 3.0, "b.jpg": 8.0})
+    assert listed["not_photo_like"] == ["b.jpg"]
+    assert listed["rated_photos"][0] == {"path": "a.jpg", "rating": 3.0, "generic_score": 5.0,
+                                         "generic_calibrated_score": 4.0, "generic_score_std": 0.5, "ood_score": 0.2,
+                                         "is_photo_like": True}  # fmt: skip
+    # An older generic model (no calibrated outputs): the rating and the score only.
+    assert taste.rated_photos({"path": ["a.jpg"], "score": np.array([5.0])}, {"a.jpg": 3.0}) == {
+        "rated_photos": [{"path": "a.jpg", "rating": 3.0, "generic_score": 5.0}], "not_photo_like": []}

@@ -71,8 +71,12 @@ def test_page_scores_two_chosen_photos_like_the_rest_api(live, tmp_path):
             for photo, row in zip(photos, rest["predictions"]):
                 card = cards[photo.name]
                 assert float(card.query_selector(".score").inner_text()) == pytest.approx(row["score"], abs=5e-4)
-                # score_std comes from Monte-Carlo samples drawn on each call: shown, not repeatable.
-                assert 0 < float(card.query_selector(".score-std").inner_text()) < 10
+                # calibrated_score ± score_std, as the REST API answers (fixed sampling noise: repeatable).
+                assert float(card.query_selector(".calibrated").inner_text()) == pytest.approx(
+                    row["calibrated_score"], abs=5e-3
+                )
+                assert float(card.query_selector(".score-std").inner_text()) == pytest.approx(row["score_std"], abs=5e-3)
+                assert row["score_std"] > 0
                 assert len(card.query_selector_all(".attr-bar")) == 11
                 assert len(card.query_selector_all(".hist-bar")) == len(row["distribution"])
             screenshot = tmp_path / "serving_page.png"

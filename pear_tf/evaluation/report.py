@@ -4,7 +4,10 @@
 runs: the DESIGN.md §3 metrics (the keys of a run's eval_metrics.json, at the top
 level), the attribute correlation difference where the split has attributes, optional
 bootstrap intervals, a markdown summary and two figures (predicted against true mean
-scores; the histograms of both).
+scores; the histograms of both). Under ``calibration``: both ``score`` and
+``calibrated_score`` on the raters' scale, the uncertainty against the error with its
+selective-prediction curve (a third figure), and the share of photos flagged as not
+photo-like (evaluation/calibrated.py).
 """
 
 import json
@@ -15,7 +18,8 @@ import numpy as np
 from pear_tf import errors, metrics
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
-from pear_tf.evaluation import analysis, scoring
+from pear_tf.calibration import record as calibration_record
+from pear_tf.evaluation import analysis, calibrated, scoring
 from pear_tf.evaluation.bootstrap import bootstrap_intervals
 from pear_tf.inference.metadata import demo_warning
 from pear_tf.inference.saved_model import SavedModelScorer
@@ -39,7 +43,10 @@ def load_scorer(model_path):
         from pear_tf.exporting.saved_model import restore_model  # a run folder: rebuild it from its checkpoint
 
         model, checkpoint = restore_model(model_path)
-        return scoring.scoring_function(model), {
+        # The run's calibration.json, when it was fitted for this checkpoint: the outputs its export has.
+        calibration = calibration_record.load(model_path, checkpoint)
+        mc_samples = calibration.fitted.get("mc_samples", 16) if calibration is not None else 0
+        return scoring.calibrated_scoring_function(model, calibration, mc_samples), {
             "kind": "checkpoint",
             "path": checkpoint,
             "image_size": model.config.image_size,
@@ -82,6 +89,8 @@ def evaluate(model_path, data_config, split="test", batch_size=64, bootstrap=0, 
             predictions["true_distribution"], predictions["distribution"], splits.scale, bootstrap,
             true_scores=predictions.get("true_score"),
         )  # fmt: skip
+    report["calibration"] = calibrated.report(predictions, splits.scale)
+    report.update(calibrated.flat_metrics(report["calibration"]))
     report["skipped_images"] = [{"path": p, "reason": r} for p, r in skip_log.items()]
     report["evaluated"] = {
         "model": description,
@@ -117,7 +126,28 @@ def markdown_summary(report):
             interval = report["bootstrap"].get(key)
             row += f" {interval['low']:.4f} – {interval['high']:.4f} |" if interval else " |"
         lines.append(row)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + calibration_summary(report["calibration"])) + "\n"
+
+
+def calibration_summary(figures):
+    """Markdown lines: score and calibrated_score on the raters' scale, the uncertainty, the flag."""
+    lines = ["", "| output | spread ratio | MAE | RMSE | accuracy | SRCC |", "|---|---|---|---|---|---|"]
+    for name in calibrated.SCORES:
+        if name in figures:
+            f = figures[name]
+            lines.append(f"| {name} | {f['spread_ratio']:.3f} | {f['mae']:.3f} | {f['rmse']:.3f} | "
+                         f"{f['accuracy']:.3f} | {f['srcc']:.4f} |")  # fmt: skip
+    u = figures["uncertainty"]
+    lines += ["", f"Spearman(score_std, |{u['error_of']} − truth|) = {_number(u['spearman_score_std_error'])}; "
+              f"with the predicted distribution's std instead: {_number(u['spearman_distribution_std_error'])}."]
+    if "ood" in figures:
+        lines.append(f"Not photo-like (is_photo_like false): {100 * figures['ood']['flagged_fraction']:.1f} % of "
+                     "the split's photos.")  # fmt: skip
+    return lines
+
+
+def _number(value):
+    return f"{value:.3f}" if value is not None and np.isfinite(value) else "n/a (constant)"
 
 
 def plot_scores(predictions, bin_values, srcc, scatter_path, histogram_path):
@@ -126,9 +156,13 @@ def plot_scores(predictions, bin_values, srcc, scatter_path, histogram_path):
 
     true = metrics.mean_scores(predictions["true_distribution"], bin_values)
     predicted = metrics.mean_scores(predictions["distribution"], bin_values)
+    calibrated_scores = predictions.get("calibrated_score")
     low, high = float(bin_values[0]), float(bin_values[-1])
     figure, axis = plt.subplots(figsize=(6, 6), constrained_layout=True)
-    axis.scatter(true, predicted, s=6, alpha=0.5)
+    axis.scatter(true, predicted, s=6, alpha=0.5, label="score")
+    if calibrated_scores is not None:
+        axis.scatter(true, calibrated_scores, s=6, alpha=0.5, label="calibrated_score")
+        axis.legend(loc="upper left")
     axis.plot([low, high], [low, high], color="grey", linewidth=1)
     axis.set(xlabel="true mean score", ylabel="predicted mean score", xlim=(low, high), ylim=(low, high))
     axis.set_title(f"SRCC {srcc:.3f} on {len(true)} images")
@@ -137,7 +171,9 @@ def plot_scores(predictions, bin_values, srcc, scatter_path, histogram_path):
     figure, axis = plt.subplots(figsize=(7, 4), constrained_layout=True)
     edges = np.linspace(low, high, 41)
     axis.hist(true, bins=edges, alpha=0.6, label="true")
-    axis.hist(predicted, bins=edges, alpha=0.6, label="predicted")
+    axis.hist(predicted, bins=edges, alpha=0.6, label="predicted (score)")
+    if calibrated_scores is not None:
+        axis.hist(calibrated_scores, bins=edges, alpha=0.6, label="calibrated_score")
     axis.set(xlabel="mean score", ylabel="images")
     axis.legend()
     figure.savefig(histogram_path, dpi=100)
@@ -150,11 +186,13 @@ def write_report(report, predictions, output):
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     paths = {"json": output, "markdown": stem + ".md", "scatter": stem + "_scatter.png"}
     paths["histogram"] = stem + "_histogram.png"
+    paths["selective"] = stem + "_selective.png"
     with open(output, "w") as f:
         json.dump(metrics.json_safe(report), f, indent=2, sort_keys=True)
     with open(paths["markdown"], "w") as f:
         f.write(markdown_summary(report))
     plot_scores(predictions, report["evaluated"]["bin_values"], report["srcc"], paths["scatter"], paths["histogram"])
+    calibrated.plot_selective(report["calibration"], paths["selective"])
     return paths
 
 

@@ -5,12 +5,28 @@ import numpy as np
 import tensorflow as tf
 
 from pear_tf import metrics
+from pear_tf.calibration import graph as calibration_graph
 from pear_tf.model.rating_model import model_input
 
 
 def scoring_function(model, with_content=False):
     """``model.score`` as one tf.function: trace it once and reuse it (per epoch, per split)."""
     return tf.function(lambda images: model.score(images, with_content=with_content))
+
+
+def calibrated_scoring_function(model, calibration, mc_samples=16, with_content=False):
+    """Like scoring_function, with the outputs a SavedModel exported with ``calibration`` gives (None: the raw ones)."""
+    if calibration is None:
+        return scoring_function(model, with_content)
+    bins = list(model.config.bin_values)
+    samples = mc_samples if model.config.objective == "pear" else 0
+
+    def score(images):
+        raw = model.score(images, mc_samples=samples, with_content=with_content, with_internals=True)
+        outputs = calibration_graph.calibrated_outputs(raw, calibration, bins)
+        return {**outputs, **({"content": raw["content"]} if with_content else {})}
+
+    return tf.function(score)
 
 
 def predict_dataset(model, dataset, verbose=0, with_content=False, score=None, loss_terms=None):

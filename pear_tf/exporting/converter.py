@@ -35,8 +35,16 @@ def parse_float_layers(value):
     return count
 
 
-def scoring_converter(saved_model_dir, input_type="float32"):
-    """A TFLiteConverter (builtin ops only) of the SavedModel's deterministic scoring graph."""
+# Outputs full int8 leaves out: the photo-likeness density's int8 kernels abort the TFLite
+# interpreter (measured on ai_edge_litert; notes/issue-27.md). Float, float16 and dynamic keep them.
+INT8_DROPPED_OUTPUTS = ("ood_score", "is_photo_like")
+
+
+def scoring_converter(saved_model_dir, input_type="float32", int8=False):
+    """A TFLiteConverter (builtin ops only) of the SavedModel's deterministic scoring graph.
+
+    ``int8``: without INT8_DROPPED_OUTPUTS (the converter prunes the ops only they need).
+    """
     import tensorflow as tf
 
     if input_type not in INPUT_TYPES:
@@ -45,16 +53,18 @@ def scoring_converter(saved_model_dir, input_type="float32"):
     if not hasattr(loaded, "predict_images_deterministic"):
         raise errors.BadValue(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
     function = loaded.predict_images_deterministic.get_concrete_function()
-    if input_type == "uint8":
+    dropped = INT8_DROPPED_OUTPUTS if int8 else ()
+    if input_type == "uint8" or dropped:
         shape = function.structured_input_signature[0][0].shape
         deterministic = loaded.predict_images_deterministic
 
         # The cast is the graph's first op: the app hands over its RGB bytes unchanged.
-        @tf.function(input_signature=[tf.TensorSpec(shape, tf.uint8, name="images")])
-        def from_uint8(images):
-            return deterministic(tf.cast(images, tf.float32))
+        @tf.function(input_signature=[tf.TensorSpec(shape, tf.as_dtype(input_type), name="images")])
+        def wrapped(images):
+            outputs = deterministic(tf.cast(images, tf.float32))
+            return {key: value for key, value in outputs.items() if key not in dropped}
 
-        function = from_uint8.get_concrete_function()
+        function = wrapped.get_concrete_function()
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function], loaded)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     return converter
@@ -71,7 +81,7 @@ def convert(saved_model_dir, variant, output, representative=None, input_type="f
 
     if variant not in VARIANTS:
         raise errors.BadValue(f"--tflite={variant!r} is not one of {VARIANTS}.")
-    converter = scoring_converter(saved_model_dir, input_type)
+    converter = scoring_converter(saved_model_dir, input_type, int8=variant == "int8")
     if variant in ("float16", "dynamic", "int8"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "float16":

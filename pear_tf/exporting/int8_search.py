@@ -64,8 +64,8 @@ def activation_spread(saved_model_dir, input_type, images):
     """{tensor name: std of its values} in the float TFLite model over ``images``."""
     import tensorflow as tf
 
-    interpreter = tf.lite.Interpreter(model_content=scoring_converter(saved_model_dir, input_type).convert(),
-                                      experimental_preserve_all_tensors=True)  # fmt: skip
+    model = scoring_converter(saved_model_dir, input_type, int8=True).convert()
+    interpreter = tf.lite.Interpreter(model_content=model, experimental_preserve_all_tensors=True)
     interpreter.allocate_tensors()
     tensors = [d for d in interpreter.get_tensor_details() if d["dtype"] == np.float32]
     # Over every value of every image: a scalar such as the score has its spread across images.
@@ -104,7 +104,7 @@ def search_in_this_process(job, representative, check_images):
     import tensorflow as tf
 
     input_type = job["input_type"]
-    converter = scoring_converter(job["saved_model_dir"], input_type)
+    converter = scoring_converter(job["saved_model_dir"], input_type, int8=True)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = calibration_dataset(representative, input_type)
     debugger = tf.lite.experimental.QuantizationDebugger(

@@ -8,7 +8,9 @@ decoded itself, e.g. a TIFF or HEIC); ``predict_images`` takes preprocessed floa
 images (``images`` [batch, S, S, 3], RGB 0..255). All return ``score``,
 ``score_std``, ``distribution``, ``attributes`` and ``content`` (the content latent's
 mean μ, what personalisation builds on; a Table 1 baseline, which has no latents,
-returns neither; its metadata lists its outputs). Only the scoring parts of the
+returns neither; its metadata lists its outputs), and what the ScoreCalibration adds
+(pear_tf/calibration): ``calibrated_score`` and, with a feature density, ``ood_score``
+and ``is_photo_like``. Only the scoring parts of the
 model are saved: not the reconstruction head, not the prior network.
 """
 
@@ -23,6 +25,8 @@ import tensorflow as tf
 import pear_tf
 from pear_tf import errors
 from pear_tf.attributes import ATTRIBUTE_NAMES
+from pear_tf.calibration import graph as calibration_graph
+from pear_tf.calibration import record as calibration_record
 from pear_tf.config import ModelConfig
 from pear_tf.data import decode
 from pear_tf.data.preprocessing import preprocess, resize_size
@@ -34,7 +38,7 @@ from pear_tf.inference.versions import METADATA_FILE, list_versions
 class ScoringModule(tf.Module):
     """The exported object: PEAR's scoring path plus the metadata asset."""
 
-    def __init__(self, model, mc_samples, metadata_path, max_pixels=decode.MAX_PIXELS):
+    def __init__(self, model, mc_samples, metadata_path, max_pixels=decode.MAX_PIXELS, calibration=None):
         super().__init__()
         size = model.config.image_size
         side = resize_size(size)
@@ -42,9 +46,14 @@ class ScoringModule(tf.Module):
         # loader (what TF Serving runs) finds variables only when tracked this way.
         self.scoring_variables = [v.value for part in model.scoring_layers() for v in part.variables]
         self.metadata = tf.saved_model.Asset(metadata_path)
+        bins = list(model.config.bin_values)
+        calibration = calibration or calibration_record.unfitted(bins, sampled(model, mc_samples))
         # PEAR also returns ``content`` (μ of s): what personalisation's taste space is built on.
         content = model.config.objective == "pear"
-        score = lambda images: model.score(images, mc_samples=mc_samples, with_content=content)  # noqa: E731
+        # Latent samples use fixed noise (latents.scoring_noise): the same image, the same outputs, on every path.
+        score = lambda images: calibration_graph.calibrated_outputs(  # noqa: E731
+            model.score(images, mc_samples=mc_samples, with_content=content, with_internals=True), calibration, bins
+        )
 
         image_spec = tf.TensorSpec([size, size, 3], tf.float32)
 
@@ -61,16 +70,28 @@ class ScoringModule(tf.Module):
         def predict_images(images):
             return score(images)
 
-        # For TFLite: the same outputs without Monte-Carlo sampling (score_std is 0), since
-        # TFP's stateless random ops are not TFLite builtins. Saved, but not a signature.
+        # For TFLite: one image, the same outputs (the sampling noise is constants, no random
+        # op; the calibration is builtin ops). Saved, but not a signature.
         @tf.function(input_signature=[tf.TensorSpec([1, size, size, 3], tf.float32, name="images")])
         def predict_images_deterministic(images):
-            return model.score(images, mc_samples=0, with_content=content)
+            return score(images)
 
+        # The monotone map alone, for models built on this one (personal/export.py). Not a signature.
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="score")])
+        def calibrate_score(scores):
+            return calibration_graph.piecewise_linear(scores, calibration.score_map.knots_x,
+                                                      calibration.score_map.knots_y)  # fmt: skip
+
+        self.calibrate_score = calibrate_score
         self.serve_bytes = serve_bytes
         self.predict_pixels = predict_pixels
         self.predict_images = predict_images
         self.predict_images_deterministic = predict_images_deterministic
+
+
+def sampled(model, mc_samples):
+    """Whether the model's score_std comes from latent samples (PEAR with mc_samples > 0; never a baseline)."""
+    return mc_samples > 0 and model.config.objective == "pear"
 
 
 def export_metadata(model, dataset, extra=None, max_pixels=decode.MAX_PIXELS):
@@ -108,18 +129,26 @@ def export_metadata(model, dataset, extra=None, max_pixels=decode.MAX_PIXELS):
     }
 
 
-def export_saved_model(model, export_dir, metadata, mc_samples=16, precision="float32", check_images=None):
+def export_saved_model(model, export_dir, metadata, mc_samples=16, precision="float32", check_images=None,
+                       calibration=None):  # fmt: skip
     """Writes the next numbered version of ``export_dir`` atomically and returns its path.
 
     The graph refuses images declaring more than ``metadata["preprocessing"]["max_pixels"]``.
     ``precision``: float32, bfloat16 or auto (issue 25, exporting/bfloat16.py): a bfloat16 model is
     checked against float32 on real images (``check_images``: (images, what they are) besides the
     package photos) before anything is written; the metadata records the precision and the check.
+    ``calibration``: a pear_tf.calibration ScoreCalibration (None: identity map, the raw
+    Monte-Carlo std, no photo-likeness flag); the metadata describes what it adds.
     """
     model, metadata = bfloat16.with_precision(model, metadata, precision, check_images)
     max_pixels = metadata.get("preprocessing", {}).get("max_pixels", decode.MAX_PIXELS)
+    calibration = calibration or calibration_record.unfitted(model.config.bin_values, sampled(model, mc_samples))
+    has_attributes = model.config.objective == "pear"
+    metadata = {**metadata, **calibration_record.metadata(calibration, has_attributes, mc_samples)}
     return write_version(
-        export_dir, metadata, lambda metadata_path: ScoringModule(model, mc_samples, metadata_path, max_pixels)
+        export_dir,
+        metadata,
+        lambda metadata_path: ScoringModule(model, mc_samples, metadata_path, max_pixels, calibration),
     )
 
 
@@ -211,14 +240,21 @@ def run_metadata(model, model_dir, checkpoint, max_pixels=decode.MAX_PIXELS):
 
 
 def export_run(model_dir, export_dir, mc_samples=16, epoch="last", image_size=None, max_pixels=decode.MAX_PIXELS,
-               precision="float32"):  # fmt: skip
+               precision="float32", calibrate=False):  # fmt: skip
     """Exports a training run's ``epoch`` ("last" or "best") as the next version of ``export_dir``; returns its path.
 
     ``image_size``: build it for another input side (see restore_model; benchmarks only).
     ``max_pixels``: the graph refuses images whose header declares more.
     ``precision``: see export_saved_model; the bfloat16 check also scores the run's validation images.
+    ``calibrate``: with the run's ScoreCalibration (calibration.json, or fitted now on the splits
+    its flags.txt names: pear_tf.calibration.fit.calibration_for_run), as train's export has.
     """
     model, checkpoint = restore_model(model_dir, epoch, image_size)
+    calibration = None
+    if calibrate:
+        from pear_tf.calibration.fit import calibration_for_run  # reads the data: only when asked
+
+        calibration = calibration_for_run(model, model_dir, checkpoint, mc_samples)
     metadata = run_metadata(model, model_dir, checkpoint, max_pixels)
     check_images = None
     if bfloat16.resolve(precision)[0] == "bfloat16":
@@ -226,6 +262,6 @@ def export_run(model_dir, export_dir, mc_samples=16, epoch="last", image_size=No
         check_images = None if images is None else (images, what)
         if images is None:
             print(f"The bfloat16 check scores the package photos only: {what}.")
-    path = export_saved_model(model, export_dir, metadata, mc_samples, precision, check_images)
+    path = export_saved_model(model, export_dir, metadata, mc_samples, precision, check_images, calibration)
     print(f"Exported {checkpoint} to {path}")
     return path

@@ -6,8 +6,10 @@ representative set; float32 outputs). The input is the ``predict_images`` tensor
 RGB image resized to round(S·256/224) and centre-cropped to S×S, either float32 0..255
 (``input_type="float32"``) or uint8 0..255 (``"uint8"``: the camera's bytes as they are;
 the graph casts them to float32 first, so every variant takes it and no input
-quantization parameters are needed). The outputs are ``score``, ``score_std`` (always 0:
-no sampling on device), ``distribution`` and ``attributes``.
+quantization parameters are needed). The outputs are the SavedModel's: ``score``,
+``score_std``, ``distribution``, ``attributes`` and, for a calibrated export, ``calibrated_score``,
+``ood_score`` and ``is_photo_like`` (the sampling noise and the maps are constants of the graph,
+so the device answers as the server does; an older export's ``score_std`` is 0 on device).
 
 Full int8 keeps the ranking by keeping a few layers in float (``float_layers``): TFLite's
 QuantizationDebugger measures each layer's int8 error, the layers are ranked by it against

@@ -14,6 +14,7 @@ import os
 import flatbuffers
 import numpy as np
 
+from pear_tf.exporting.converter import INT8_DROPPED_OUTPUTS
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.tflite import METADATA_NAME
 
@@ -67,11 +68,17 @@ def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agr
             name: meaning
             for name, meaning in {
                 "score": "[1] mean of the distribution over bin_values",
-                "score_std": "[1] always 0 on device (no Monte-Carlo sampling)",
+                # Older SavedModels (no calibrated_score): no sampling on device, score_std 0.
+                "score_std": "[1] the SavedModel's score_std (fixed sampling noise: the same on device)"
+                if "calibrated_score" in metadata.get("outputs", []) else "[1] always 0 on device",
                 "distribution": f"[1, {len(metadata['bin_values'])}] probabilities of bin_values",
                 "attributes": f"[1, {len(metadata.get('attribute_names', []))}] in [0, 1], order of attribute_names",
+                "calibrated_score": "[1] score on the raters' scale (the SavedModel's monotone map)",
+                "ood_score": "[1] unlikeness to the training photos; above 1: not photo-like",
+                "is_photo_like": "[1] bool, ood_score <= 1",
             }.items()
             if name in metadata.get("outputs", ["score", "score_std", "distribution", "attributes"])
+            and not (variant == "int8" and name in INT8_DROPPED_OUTPUTS)
         },
     }
     if float_layers is not None:

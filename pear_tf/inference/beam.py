@@ -37,6 +37,7 @@ from pear_tf.data.host_decode import ImageError  # noqa: E402
 from pear_tf.errors import BadValue, NotFound, op_error_summary  # noqa: E402
 from pear_tf.inference import sizing as sizing_lib  # noqa: E402
 from pear_tf.inference.metadata import read_metadata  # noqa: E402
+from pear_tf.inference.rows import CALIBRATED_COLUMNS  # noqa: E402
 from pear_tf.inference.precision import PrecisionError  # noqa: E402
 from pear_tf.inference.scorer import open_scorer  # noqa: E402
 from pear_tf.inference.tflite_bulk import is_tflite, local_copy  # noqa: E402
@@ -95,6 +96,7 @@ class ModelInfo:
     name: str
     version: int
     attribute_names: tuple
+    calibrated_outputs: tuple = ()  # those of rows.CALIBRATED_COLUMNS the model has (older models: none)
 
     @property
     def has_attributes(self):
@@ -116,7 +118,8 @@ def model_info(model_path):
     # TF Serving layout: <name>/<number>/; a lone SavedModel folder is its own name, unversioned.
     numbered = folder.isdigit()
     name = os.path.basename(os.path.dirname(version_dir)) if numbered else folder
-    return ModelInfo(version_dir, name, int(folder) if numbered else None, tuple(metadata["attribute_names"]))
+    calibrated = tuple(key for key in CALIBRATED_COLUMNS if key in metadata.get("outputs", []))
+    return ModelInfo(version_dir, name, int(folder) if numbered else None, tuple(metadata["attribute_names"]), calibrated)
 
 
 def tflite_model_info(path):
@@ -129,7 +132,10 @@ def tflite_model_info(path):
     model = metadata.get("model", {})
     version = str(model.get("version", ""))
     name = model.get("name") or os.path.splitext(os.path.basename(path))[0]
-    return ModelInfo(path, name, int(version) if version.isdigit() else None, tuple(metadata["attribute_names"]))
+    # The file's own outputs (a full-int8 file has no photo-likeness flag).
+    calibrated = tuple(key for key in CALIBRATED_COLUMNS if key in metadata.get("tflite", {}).get("outputs", {}))
+    return ModelInfo(path, name, int(version) if version.isdigit() else None, tuple(metadata["attribute_names"]),
+                     calibrated)  # fmt: skip
 
 
 def read_model_metadata(model_path):
@@ -323,6 +329,7 @@ def _score_rows(outputs, paths, info):
         }
         if info.has_attributes:
             row["attributes"] = dict(zip(info.attribute_names, outputs["attributes"][i].tolist()))
+        row.update({key: outputs[key][i].item() for key in info.calibrated_outputs})
         rows.append({**row, "model": info.name, "version": info.version})
     return rows
 
@@ -428,13 +435,15 @@ def write_scores(rows, prefix, row_format, info):
 
 def csv_columns(info):
     """CSV header: one column per attribute name; the distribution as space-separated probabilities."""
-    return ["path", "score", "score_std", "distribution", *info.attribute_names, "model", "version"]
+    return ["path", "score", "score_std", "distribution", *info.attribute_names, "model", "version",
+            *info.calibrated_outputs]  # fmt: skip
 
 
 def csv_values(row, info):
     attributes = [row["attributes"][name] for name in info.attribute_names]
     distribution = " ".join(repr(p) for p in row["distribution"])
-    return [row["path"], row["score"], row["score_std"], distribution, *attributes, row["model"], row["version"]]
+    return [row["path"], row["score"], row["score_std"], distribution, *attributes, row["model"], row["version"],
+            *[row[key] for key in info.calibrated_outputs]]  # fmt: skip
 
 
 def _csv_line(values):
@@ -451,7 +460,9 @@ def parquet_schema(info):
     fields.append(("distribution", pa.list_(pa.float32())))
     if info.has_attributes:
         fields.append(("attributes", pa.struct([(name, pa.float32()) for name in info.attribute_names])))
-    return pa.schema(fields + [("model", pa.string()), ("version", pa.int64())])
+    types = {"calibrated_score": pa.float32(), "ood_score": pa.float32(), "is_photo_like": pa.bool_()}
+    calibrated = [(key, types[key]) for key in info.calibrated_outputs]
+    return pa.schema(fields + [("model", pa.string()), ("version", pa.int64())] + calibrated)
 
 
 def run(config, pipeline_args=(), info=None):

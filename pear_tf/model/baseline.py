@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from pear_tf import errors, losses
 from pear_tf.config import ModelConfig
+from pear_tf.model import stages
 from pear_tf.model.backbone import build_backbone, resolve_backbone_config
 from pear_tf.model.heads import AestheticHead
 from pear_tf.model.rating_model import RatingModel, encode, model_input
@@ -65,14 +66,18 @@ class DistributionBaseline(RatingModel):
         logits = self(model_input(data), training=training)["logits"]
         return {"loss": losses.baseline_loss(self.loss_name, data["distribution"], logits, self.config.bin_values)}
 
-    def score(self, images, mc_samples=0, with_content=False):
+    def score(self, images, mc_samples=0, with_content=False, with_internals=False):
         """``score``, ``score_std`` (0: the model is deterministic) and ``distribution``.
 
         No ``attributes``: a baseline has no photographic latent. ``content`` (with
-        ``with_content``) is the backbone's feature vector.
+        ``with_content``) is the backbone's feature vector; ``with_internals`` adds
+        ``stage_statistics`` (model/stages.py; no ``score_samples``: nothing is sampled).
         """
         del mc_samples  # nothing to sample
-        features = encode(self.backbone, images)
+        if with_internals:
+            features, statistics = stages.features_and_statistics(self.backbone, images)
+        else:
+            features = encode(self.backbone, images)
         distribution = tf.nn.softmax(self.aesthetic_head(features), axis=-1)
         result = {
             "score": tf.linalg.matvec(distribution, self.bin_values),
@@ -81,6 +86,8 @@ class DistributionBaseline(RatingModel):
         }
         if with_content:
             result["content"] = features
+        if with_internals:
+            result["stage_statistics"] = statistics
         return result
 
     def scoring_layers(self):

@@ -7,8 +7,10 @@ built from tensors inside this layer and never cross a layer boundary.
 """
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+from scipy import special
 
 tfd = tfp.distributions
 
@@ -36,6 +38,40 @@ def sample_latents(z_logits, mu, log_var, temperature=1.0, seed=None):
     z_seed, s_seed = (None, None) if seed is None else tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     z = tfd.RelaxedBernoulli(temperature, logits=z_logits).sample(seed=z_seed)
     s = tfd.Normal(loc=mu, scale=tf.exp(0.5 * log_var)).sample(seed=s_seed)
+    return z, s
+
+
+# Seed of the fixed scoring noise: a constant, so every process, path and batch draws the same.
+SCORING_NOISE_SEED = 27
+
+
+def scoring_noise(samples, num_attributes, content_dim, seed=SCORING_NOISE_SEED):
+    """Common random numbers for Monte-Carlo scoring: (logistic g [M, k], standard normal ε [M, j]).
+
+    The same noise for every image, every call and every path (it becomes constants of the
+    exported graph, so TFLite needs no random op): an image's sampled outputs depend on the
+    image alone. Latin hypercube: in every dimension the M draws take one value from each of
+    M equal-probability strata, in an order shuffled per dimension, so 16 samples spread like
+    many more.
+    """
+    rng = np.random.default_rng(seed)
+
+    def stratified(dims):
+        strata = np.stack([rng.permutation(samples) for _ in range(dims)], axis=1)
+        return (strata + rng.uniform(size=(samples, dims))) / samples
+
+    u_z, u_s = stratified(num_attributes), stratified(content_dim)
+    return special.logit(u_z).astype(np.float32), special.ndtri(u_s).astype(np.float32)
+
+
+def latents_from_noise(z_logits, mu, log_var, logistic, normal, temperature=1.0):
+    """z = σ((logit + g)/T) (RelaxedBernoulli's reparameterisation) and s = μ + σ·ε, for given noise.
+
+    ``logistic`` [M, k] and ``normal`` [M, j] broadcast against [B, k] / [B, j] inputs taken to
+    [M, 1, k] / [M, 1, j]: the result is [M, B, k] and [M, B, j].
+    """
+    z = tf.sigmoid((z_logits[tf.newaxis] + logistic[:, tf.newaxis]) / temperature)
+    s = mu[tf.newaxis] + tf.exp(0.5 * log_var)[tf.newaxis] * normal[:, tf.newaxis]
     return z, s
 
 

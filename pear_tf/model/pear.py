@@ -13,9 +13,10 @@ import tensorflow as tf
 
 from pear_tf import losses
 from pear_tf.config import ModelConfig
+from pear_tf.model import stages
 from pear_tf.model.backbone import build_backbone, resolve_backbone_config
 from pear_tf.model.heads import AestheticHead, ReconstructionHead
-from pear_tf.model.latents import PhotographicLatents, sample_latents
+from pear_tf.model.latents import PhotographicLatents, latents_from_noise, scoring_noise
 from pear_tf.model.rating_model import RatingModel, encode, model_input
 
 # p(z|x) for attributes that are neither observed nor supplied by a prior network.
@@ -184,20 +185,31 @@ class PEAR(RatingModel):
             terms["prior"] = tf.zeros_like(terms["loss"])
         return terms
 
-    def score(self, images, mc_samples=0, with_content=False):
-        """Scores images for evaluation and serving.
+    def score(self, images, mc_samples=0, with_content=False, with_internals=False):
+        """Scores images for evaluation and serving; the same image gives the same outputs, always.
 
         Args:
-          images: [B, S, S, 3] RGB in 0..255, preprocessed (or the backbone's features [B, F]).
-          mc_samples: latent samples for ``score_std``; 0 gives a std of 0.
+          images: [B, S, S, 3] RGB in 0..255, preprocessed (or the backbone's features [B, F];
+            then no ``stage_statistics``: with_internals needs images).
+          mc_samples: latent samples for ``score_std``; 0 gives a std of 0. The samples
+            use fixed noise (latents.scoring_noise), never a random stream, so nothing
+            depends on what was scored before or beside an image.
           with_content: also return ``content``, the mean μ of the content latent s.
+          with_internals: also return ``stage_statistics`` (model/stages.py: the backbone's
+            maps summarised at every resolution) and, with ``mc_samples``,
+            ``score_samples`` [B, M] (the mean score of each latent sample): what
+            pear_tf.calibration fits and applies.
 
         Returns:
           A dict: ``score`` [B] the mean of the predicted distribution over the bin
           values, ``score_std`` [B], ``distribution`` [B, d], ``attributes`` [B, k] in [0, 1].
         """
-        outputs = self(images, training=False, sample=False)
-        distribution = outputs["distribution"]
+        if with_internals:
+            features, statistics = stages.features_and_statistics(self.backbone, images)
+        else:
+            features = encode(self.backbone, images)
+        outputs = self.latents(features, training=False, sample=False)
+        distribution = tf.nn.softmax(self.aesthetic_head(tf.concat([outputs["z"], outputs["s"]], axis=-1)), axis=-1)
         result = {
             "score": tf.linalg.matvec(distribution, self.bin_values),
             "score_std": tf.zeros_like(distribution[:, 0]),
@@ -206,13 +218,17 @@ class PEAR(RatingModel):
         }
         if with_content:
             result["content"] = outputs["mu"]
+        if with_internals:
+            result["stage_statistics"] = statistics
         if mc_samples:
-            repeat = lambda t: tf.repeat(t[tf.newaxis], mc_samples, axis=0)  # noqa: E731
-            z, s = sample_latents(
-                repeat(outputs["z_logits"]), repeat(outputs["mu"]), repeat(outputs["log_var"]), self.config.temperature
-            )
+            logistic, normal = scoring_noise(mc_samples, self.config.num_attributes, self.config.content_dim)
+            z, s = latents_from_noise(outputs["z_logits"], outputs["mu"], outputs["log_var"], tf.constant(logistic),
+                                      tf.constant(normal), self.config.temperature)  # fmt: skip
             sampled = tf.nn.softmax(self.aesthetic_head(tf.concat([z, s], axis=-1)), axis=-1)
-            result["score_std"] = tf.math.reduce_std(tf.linalg.matvec(sampled, self.bin_values), axis=0)
+            samples = tf.transpose(tf.linalg.matvec(sampled, self.bin_values))  # [B, M]
+            result["score_std"] = tf.math.reduce_std(samples, axis=-1)
+            if with_internals:
+                result["score_samples"] = samples
         return result
 
     def scoring_layers(self):

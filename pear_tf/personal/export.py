@@ -55,6 +55,8 @@ class PersonalModule(tf.Module):
         to_taste = tf.constant(taste.space.projection[:, 1:], tf.float32)
         covariance = tf.constant(taste.correction_covariance(), tf.float32)
         bins = tf.constant(bin_values, tf.float32)
+        # A generic model exported with a calibration (issue 27) maps scores to the raters' scale.
+        self.generic_calibrate = getattr(generic, "calibrate_score", None)
 
         def adapt(outputs):
             parts = [outputs["score"][:, None], outputs["attributes"]] + ([outputs["content"]] if width > 12 else [])
@@ -68,7 +70,11 @@ class PersonalModule(tf.Module):
                 "distribution": tilt(outputs["distribution"], bins, score),
                 "attributes": outputs["attributes"],
             }
-            return {**adapted, **({"content": outputs["content"]} if "content" in outputs else {})}
+            # The generic outputs pass through (content, the photo-likeness flag); calibrated_score
+            # is the personal score through the generic map.
+            if "calibrated_score" in outputs and self.generic_calibrate is not None:
+                adapted["calibrated_score"] = self.generic_calibrate(score)
+            return {**outputs, **adapted}
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         def serve_bytes(image_bytes):

@@ -42,6 +42,10 @@ def image_features(scorer, paths, batch_size=32, progress=False):
     }
     if "content" in outputs:
         features["content"] = np.array([r["content"] for r in good], np.float64).reshape(len(good), -1)
+    # A calibrated generic model's outputs (issue 27), for the taste report's list of rated photos.
+    for key in ("calibrated_score", "score_std", "ood_score", "is_photo_like"):
+        if good and key in good[0]:
+            features[key] = np.array([r[key] for r in good])
     return features, errors
 
 

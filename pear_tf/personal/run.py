@@ -55,6 +55,7 @@ def personalize(config):
     person = config.person or os.path.basename(os.path.normpath(config.export_dir))
     fitted = adapt.fit_taste(feats, [rated[p] for p in feats["path"]], model)
     summary = taste.taste_summary(fitted, person, scorer.path)
+    summary.update(taste.rated_photos(feats, rated))
     metadata = {**scorer.metadata, "personalized": _personal_metadata(fitted, summary, scorer, config, population)}
     version = export.export_personal(scorer.path, fitted, metadata, config.export_dir)
     json_path, png_path = taste.write_taste(summary, config.export_dir)

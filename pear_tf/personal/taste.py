@@ -97,6 +97,25 @@ def taste_summary(taste, person, generic_model, max_items=3):
     }
 
 
+def rated_photos(feats, rated):
+    """The taste report's list of rated photos: the person's rating beside the generic model's view of it.
+
+    With a calibrated generic model: its calibrated score ± score_std on the raters' scale and
+    whether the photo looks like a photo to it (a flagged one says little about taste).
+    """
+    photos = []
+    for i, path in enumerate(feats["path"]):
+        photo = {"path": str(path), "rating": float(rated[path]), "generic_score": float(feats["score"][i])}
+        for key in ("calibrated_score", "score_std", "ood_score"):
+            if key in feats:
+                photo[f"generic_{key}" if key != "ood_score" else key] = float(feats[key][i])
+        if "is_photo_like" in feats:
+            photo["is_photo_like"] = bool(feats["is_photo_like"][i])
+        photos.append(photo)
+    flagged = [p["path"] for p in photos if p.get("is_photo_like") is False]
+    return {"rated_photos": photos, "not_photo_like": flagged}
+
+
 def write_taste(summary, out_dir):
     """Writes taste.json and taste.png into ``out_dir``; returns their paths."""
     os.makedirs(out_dir, exist_ok=True)
@@ -114,8 +133,11 @@ def write_taste(summary, out_dir):
     axis.invert_yaxis()
     axis.tick_params(axis="y", labelsize=7)
     axis.set_xlabel("score points beyond the generic model, per std of the feature (\u00b11 std)", fontsize=9)
+    flagged = summary.get("not_photo_like") or []
+    warning = f"\n{len(flagged)} rated photo(s) not photo-like to the model" if flagged else ""
     axis.set_title(f"Taste of {summary['person']} from {summary['num_ratings']} ratings "
-                   f"(crowd agreement {summary['crowd_agreement']:+.2f})\n{summary['summary']}", fontsize=8)  # fmt: skip
+                   f"(crowd agreement {summary['crowd_agreement']:+.2f})\n{summary['summary']}{warning}",
+                   fontsize=8)  # fmt: skip
     figure.tight_layout()
     figure.savefig(png_path, dpi=110)
     plt.close(figure)

@@ -16,8 +16,10 @@ from pear_tf import metrics as metrics_lib
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
 from pear_tf.data.splits import hide_attributes
-from pear_tf.evaluation import analysis
-from pear_tf.evaluation.scoring import evaluate_model
+from pear_tf.calibration import record as calibration_record
+from pear_tf.calibration.fit import fit_calibration
+from pear_tf.evaluation import analysis, calibrated
+from pear_tf.evaluation.scoring import calibrated_scoring_function, evaluate_model
 from pear_tf.exporting import saved_model
 from pear_tf.model import build_rating_model
 from pear_tf.model.backbone import resolve_backbone_config
@@ -62,8 +64,10 @@ def train_and_evaluate(config):
             restore_best(best)
         digest = weights_digest(model)
         print(f"Trained {int(checkpoint.step)} steps; weights digest {digest}")
-        metrics = test(config, model, data, summaries, int(checkpoint.step)) if worker.chief else {}
-        export_path = export(config, model, metrics, worker, int(checkpoint.step), data)
+        trained = (best if config.export_checkpoint == "best" else checkpoint).manager.latest_checkpoint
+        calibration = calibrate(config, model, data, trained) if worker.chief else None
+        metrics = test(config, model, data, summaries, int(checkpoint.step), calibration) if worker.chief else {}
+        export_path = export(config, model, metrics, worker, int(checkpoint.step), data, calibration)
     return {"metrics": metrics, "export_path": export_path, "history": history, "weights_digest": digest}
 
 
@@ -199,10 +203,32 @@ def train_epochs(config, model, strategy, epoch_dataset, validation, epochs, run
                     checkpoint.history, on_epoch_end, summaries.step if summaries else None)  # fmt: skip
 
 
-def test(config, model, data, summaries, step):
-    """The test split's metrics and attribute analysis, written to eval_metrics.json and TensorBoard."""
+def calibrate(config, model, data, trained):
+    """The ScoreCalibration of the trained model (validation split, training photos), kept in calibration.json.
+
+    None (and a message) when the validation split is too small to fit on: the export is then uncalibrated.
+    """
+    try:
+        calibration = fit_calibration(model, data.splits, data.model_config.image_size, config.batch_size,
+                                      config.mc_samples)  # fmt: skip
+    except ValueError as error:
+        print(f"No calibration: {error}")
+        return None
+    calibration = dataclasses.replace(calibration, fitted={**calibration.fitted, "checkpoint": trained})
+    calibration_record.save(calibration, config.model_dir)
+    return calibration
+
+
+def test(config, model, data, summaries, step, calibration=None):
+    """The test split's metrics and attribute analysis, written to eval_metrics.json and TensorBoard.
+
+    With a calibration, also the scale, uncertainty and flag figures of evaluation/calibrated.py.
+    """
     test_ds = data.make(data.splits.test, batch_size=config.batch_size)
-    metrics, predictions = evaluate_model(model, test_ds, data.splits.scale, with_content=True)
+    score = calibrated_scoring_function(model, calibration, config.mc_samples, with_content=True)
+    metrics, predictions = evaluate_model(model, test_ds, data.splits.scale, with_content=True, score=score)
+    if calibration is not None:
+        metrics.update(calibrated.flat_metrics(calibrated.report(predictions, data.splits.scale)))
     count = data.skip_log.write(data.skipped_file)
     print(f"{count} image(s) could not be read and were skipped; listed in {data.skipped_file}")
     print("Test metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k != "num_images"))
@@ -215,10 +241,11 @@ def test(config, model, data, summaries, step):
     return metrics
 
 
-def export(config, model, metrics, worker, step, data=None):
+def export(config, model, metrics, worker, step, data=None, calibration=None):
     """The next SavedModel version in ``config.export_dir`` (the chief's; None elsewhere or without one).
 
     In ``config.export_precision``; a bfloat16 export is checked on ``data``'s validation images too.
+    With ``calibration`` (pear_tf.calibration), the calibrated outputs.
     """
     if not config.export_dir:
         return None
@@ -229,7 +256,7 @@ def export(config, model, metrics, worker, step, data=None):
     export_dir = config.export_dir if worker.chief else os.path.join(worker.work_dir, "export")
     check = validation_images(data) if data is not None and config.export_precision != "float32" else None
     path = saved_model.export_saved_model(model, export_dir, metadata, config.mc_samples, config.export_precision,
-                                          check)  # fmt: skip
+                                          check, calibration)  # fmt: skip
     if not worker.chief:
         return None
     print(f"Exported SavedModel to {path}")
