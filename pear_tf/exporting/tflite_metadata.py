@@ -46,8 +46,10 @@ def write_tflite_metadata(path, metadata):
     os.replace(temporary, path)
 
 
-def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agreement=None):
+def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agreement=None, extra=None):
     """The SavedModel's metadata asset plus what the .tflite adds: its variant, input and name.
+
+    ``extra``: more entries of ``tflite`` (the calibration, the ratings, what --tflite=auto tried).
 
     None for a SavedModel that pear_tf did not export (it has no metadata asset).
     """
@@ -79,6 +81,7 @@ def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agr
     if agreement is not None:
         keys = ("spearman", "max_abs_score", "reference_std", "images", "source", "held_out")
         metadata["tflite"]["agreement"] = {k: agreement[k] for k in keys if k in agreement}
+    metadata["tflite"].update(extra or {})
     return metadata
 
 
@@ -92,9 +95,10 @@ def output_positions(path):
     return {name: by_index[details["index"]] for name, details in sorted(outputs.items())}
 
 
-def embed_saved_model_metadata(path, saved_model_dir, variant, input_type, float_layers=None, agreement=None):
+def embed_saved_model_metadata(path, saved_model_dir, variant, input_type, float_layers=None, agreement=None,
+                               extra=None):  # fmt: skip
     """Writes ``tflite_metadata(...)`` into the file at ``path``; returns it (None: nothing to write)."""
-    metadata = tflite_metadata(saved_model_dir, variant, input_type, float_layers, agreement)
+    metadata = tflite_metadata(saved_model_dir, variant, input_type, float_layers, agreement, extra)
     if metadata is not None:
         # Swift's Interpreter (and C's) reads outputs by position, which follows no name order.
         metadata["tflite"]["output_positions"] = output_positions(path)
