@@ -23,6 +23,8 @@ from absl import app, flags
 from PIL import Image
 from scipy import ndimage
 
+from pear_tf.data import ava
+
 WIDTH, HEIGHT = 160, 120
 
 
@@ -121,10 +123,9 @@ def write_ava_layout(out, count, test, seed=0):
         lines.append(f"{index + 1} {image_id} {' '.join(map(str, votes(appeal(f), rng)))} 0 0 {2000 + index % 30}\n")
         if index >= count - test:
             test_ids.append(image_id + "\n")
-    with open(os.path.join(out, "AVA.txt"), "w") as handle:
-        handle.writelines(lines)
-    with open(os.path.join(out, "aesthetics_image_lists", "generic_test.jpgl"), "w") as handle:
-        handle.writelines(test_ids)
+    for name, rows in (("AVA.txt", lines), (ava.TEST_LIST, test_ids)):  # the files pear_tf.data.ava reads
+        with open(os.path.join(out, name), "w") as handle:
+            handle.writelines(rows)
     return out
 
 

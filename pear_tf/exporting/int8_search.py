@@ -49,6 +49,7 @@ DEBUG_IMAGES = 50  # calibration images the debugger measures each layer's error
 # (each try is a re-quantization and a scoring pass), not a tuned constant.
 PATIENCE = 10
 FLOAT_DTYPES = ("float16", "float32")
+SHOWN = 8  # float layers the report names
 
 
 def greedy_by_gain(groups, measure, target, budget, patience=PATIENCE, progress=print):
@@ -113,8 +114,11 @@ class Quantizer:
     """
 
     def __init__(self, debugger, images, reference, float_dtype):
+        import keras
+
         self.debugger, self.images, self.reference, self.float_dtype = debugger, images, reference, float_dtype
         self.results = {}
+        self.progbar = keras.utils.Progbar(None, unit_name="model")  # a re-quantization and a scoring pass each
 
     def model(self, layers):
         import tensorflow as tf
@@ -135,6 +139,7 @@ class Quantizer:
                 scores = tflite_scores(f.name, self.images)
             self.results[layers] = {"spearman": float(stats.spearmanr(scores, self.reference)[0]),
                                     "mse": float(np.mean(np.square(scores - self.reference))), "bytes": len(data)}  # fmt: skip
+            self.progbar.add(1)
         return self.results[layers]
 
 
@@ -227,9 +232,17 @@ def keep_layers_in_float(saved_model_dir, output, representative, source, image_
     return report
 
 
+def _short(tensor):
+    """The last of a fused op's ';'-joined names, at most 60 characters: enough to find it in the metadata."""
+    return tensor.split(";")[-1][-60:]
+
+
 def _print_report(report):
-    layers = ", ".join(f"{layer['op']} {layer['tensor']} (rmse {layer['relative'] or float('nan'):.3f}× its std, "
-                       f"{layer['steps']:.2f} steps)" for layer in report["layers"])  # fmt: skip
+    listed = report["layers"][:SHOWN]
+    layers = ", ".join(f"{layer['op']} {_short(layer['tensor'])} (rmse {layer['relative'] or float('nan'):.3f}× its "
+                       f"std, {layer['steps']:.2f} steps)" for layer in listed)  # fmt: skip
+    if len(report["layers"]) > len(listed):
+        layers += f" and {len(report['layers']) - len(listed)} more (every one is in the file's metadata)"
     size, invoke = report["size_bytes"], report["invoke_ms"]
     tried = ", ".join(f"{k}: {v:.4f}" for k, v in report["spearman"].items())
     search = report["search_images"]
