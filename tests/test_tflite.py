@@ -221,7 +221,7 @@ def test_export_and_tflite_score_clis(trained, tmp_path):
         [sys.executable, "-m", "pear_tf.export", f"--saved_model_dir={os.path.dirname(path)}", "--tflite=auto",
          "--tflite_input=uint8", "--representative_count=60", "--check_images=40", "--eval_data=test",
          f"--output={output}"],
-        env=env, capture_output=True, text=True, timeout=900,
+        env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert run.returncode == 0 and "Wrote" in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
     assert "--tflite=auto tried" in run.stdout and "Picked " in run.stdout, run.stdout
