@@ -69,7 +69,9 @@ def define_flags():
         "default: the model's own training split, read as its run read it).",
     )  # fmt: skip
     flags.DEFINE_integer("representative_count", 500, "Images used to calibrate int8 and int16x8.")
-    flags.DEFINE_float("max_size_mb", 0.0, "With --tflite: the largest file in MiB (0: no budget).")
+    flags.DEFINE_float(
+        "max_size_mb", 0.0, "With --tflite=auto, and int8's search: the largest file in MiB (0: no budget)."
+    )
     flags.DEFINE_enum(
         "eval_data", None, ["train", "validation", "test", "all"],
         "With --tflite: this split of the model's own data set (or of --dataset/--data_dir when given) is scored "

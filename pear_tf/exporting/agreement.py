@@ -89,17 +89,19 @@ def search_images(source, image_size, count, calibrated=0, checked=None):
         return images, "the check's own (no other image left in the folder)"
 
 
-def check_agreement(saved_model_dir, tflite_path, image_size, source, count, calibrated=0, min_spearman=0.98):
+def check_agreement(saved_model_dir, tflite_path, image_size, source, count, calibrated=0, min_spearman=0.98,
+                    images=None):  # fmt: skip
     """Scores ``count`` held-out images with both models; raises AgreementError below ``min_spearman``.
 
     Args:
-      source: a folder of images or ``synthetic``.
+      source: a folder of images, ``synthetic`` or a representative.TrainingSplit.
       calibrated: folder images used for int8 calibration, passed over first (held out).
+      images: (the held-out images, the phrase saying which they are), if already read.
 
     Returns:
       The agreement dict, with ``held_out`` saying which images were scored.
     """
-    images, held_out = held_out_images(source, image_size, count, calibrated)
+    images, held_out = images or held_out_images(source, image_size, count, calibrated)
     result = {**agreement(saved_model_dir, tflite_path, images), "held_out": held_out, "source": str(source)}
     print(
         f"Agreement with the SavedModel on {result['images']} {held_out} images from {source}: "

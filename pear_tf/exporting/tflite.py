@@ -27,7 +27,7 @@ import dataclasses
 import os
 
 from pear_tf.exporting import tflite_metadata
-from pear_tf.exporting.agreement import agreement, check_agreement, held_out_images
+from pear_tf.exporting.agreement import check_agreement, held_out_images
 from pear_tf.exporting.auto import export_auto
 from pear_tf.exporting.converter import CALIBRATED, INPUT_TYPES, VARIANTS, convert_in_subprocess, parse_float_layers
 from pear_tf.exporting.int8_search import FLOAT_DTYPES, keep_layers_in_float
@@ -115,7 +115,7 @@ def export_tflite(model_path, variant, output=None, representative_data=None, re
       min_spearman: below it, agreement.AgreementError is raised (the file is kept).
       input_type: "float32" or "uint8" (the app's RGB bytes; see the module docstring).
       float_layers: int8 only: "auto" (the search), or how many of the worst layers stay float.
-      max_size_mb: the size budget in MiB (0: none).
+      max_size_mb: the size budget in MiB of ``auto`` and of the int8 search (0: none).
       eval_data: a ratings.LabelledSet, or None; the file is not written (RatingsError) if
         it loses more than ``max_srcc_drop`` of the float model's SRCC on it.
       float_dtype: how the float layers of an int8 file store their weights.
@@ -135,9 +135,9 @@ def export_tflite(model_path, variant, output=None, representative_data=None, re
     print(f"Wrote {output} ({os.path.getsize(output) / 2**20:.2f} MiB, {variant}, {input_type} input) from {path}")
     extra = {**images.calibration_metadata(), **_accept_ratings(path, output, images, acceptance)}
     result = None
-    if check_images:
-        result = check_agreement(path, output, images.size, images.source, check_images,
-                                 0 if images.calibration is None else len(images.calibration), min_spearman)  # fmt: skip
+    if images.check is not None:
+        result = check_agreement(path, output, images.size, images.source, check_images, min_spearman=min_spearman,
+                                 images=(images.check, images.held_out))  # fmt: skip
     tflite_metadata.embed_saved_model_metadata(output, path, variant, input_type, float_layers=selective,
                                                agreement=result, extra=extra)  # fmt: skip
     return output, result
@@ -169,8 +169,3 @@ def _accept_ratings(path, output, images, acceptance):
         raise RatingsError(f"{output} was not written: it loses {drop:.4f} SRCC against the ratings of "
                            f"{result['eval_data']} (more than --max_srcc_drop={acceptance.max_srcc_drop}).")  # fmt: skip
     return {"ratings": {**result, "srcc_drop": drop}}
-
-
-def check_candidate(path, tflite_path, images, reference=None):
-    """The agreement dict of ``tflite_path`` on the export's check images (``reference``: the SavedModel's scores)."""
-    return agreement(path, tflite_path, images.check, reference)
