@@ -1,6 +1,8 @@
 """Bulk scoring: pear_tf.predict against pear_tf.beam_score on Beam's DirectRunner, side by side.
 
-    python benchmarks/beam_score.py [--images=2000 --resnet_images=2000 --models=demo,resnet50]
+    python benchmarks/beam_score.py [--images=2000 --resnet_images=2000 --models=demo,resnet50 --repeats=1]
+    python benchmarks/beam_score.py --models=resnet50 --resnet_images=160 --repeats=3 \
+        --rows=predict,beam_2_workers,beam_2_workers_unsized,beam_1_worker_pinned,beam_2_workers_pinned
 
 In one run it:
 1. writes N JPEGs of 256 px (smooth random photos-like content, quality 90) and the same
@@ -11,10 +13,17 @@ In one run it:
    launch to exit (TensorFlow's import and the model load included for every row):
    - predict: ``python -m pear_tf.predict --list=... --output=....jsonl`` (batch 16);
    - beam in-process: ``pear_tf.beam_score`` with ``--direct_running_mode=in_memory``;
-   - beam 1 / 2 workers: ``--direct_running_mode=multi_processing --direct_num_workers=1|2``;
+   - beam 1 / 2 workers: ``--direct_running_mode=multi_processing --direct_num_workers=1|2``,
+     each worker sized to its share of the cores (cores ÷ workers threads, issue 25);
+   - beam 2 workers unsized: the same, each worker with every core's worth of threads
+     (``--intra_op_threads=--inter_op_threads=<cores>``: what TensorFlow does by itself, before issue 25);
+   - beam 1 / 2 workers pinned: ``--pin_workers``, one core a worker (the 1 -> 2 scaling that
+     more cores would show, without two workers sharing a core);
    - beam tfrecord 2 workers: the same with ``--input_tfrecord``;
 4. prints images/s, the ratio to predict, the pipeline's own images/s (beam_score's line),
    and the peak resident memory of the main process and of each worker process (polled).
+With ``--repeats=N`` every row runs N times, the rows interleaved (round 1 of all rows, then
+round 2...), and the ratios are taken within a round: the table gives their median and spread.
 Every run must score all N images (the counts are checked), else the benchmark fails.
 """
 
@@ -22,6 +31,7 @@ import argparse
 import dataclasses
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,11 +39,17 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from pear_tf import startup  # noqa: E402
+
+startup.import_tensorflow_quietly()  # before anything imports TensorFlow: no CUDA probing noise on a CPU machine
+
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROWS = ("predict", "beam_in-process", "beam_1_worker", "beam_2_workers", "beam_2_workers_unsized",
+        "beam_1_worker_pinned", "beam_2_workers_pinned", "beam_tfrecord_2_workers")
 MODELS = {
     "demo": dict(backbone="tiny", image_size=64, recon_size=32),
     "resnet50": dict(backbone="resnet50", image_size=224, recon_size=32),
@@ -107,19 +123,22 @@ def run_measured(command):
 
 
 def commands(model, list_file, tfrecords, out):
-    """The five ways to score the same images, as command lines."""
-    python = sys.executable
+    """The ways to score the same images, as command lines, by row name."""
+    python, cores = sys.executable, len(os.sched_getaffinity(0))
     predict = [python, "-m", "pear_tf.predict", f"--model={model}", f"--list={list_file}", f"--output={out}/p.jsonl"]
     beam = [python, "-m", "pear_tf.beam_score", f"--model={model}", "--runner=DirectRunner", "--batch_size=16"]
-    multi = ["--direct_running_mode=multi_processing"]
-    in_process = ["--direct_running_mode=in_memory"]
+    files = lambda name: [f"--input_list={list_file}", f"--output={out}/{name}"]  # noqa: E731
+    workers = lambda n: ["--direct_running_mode=multi_processing", f"--direct_num_workers={n}"]  # noqa: E731
     return {
         "predict": predict,
-        "beam in-process": beam + [f"--input_list={list_file}", f"--output={out}/b0", *in_process],
-        "beam 1 worker": beam + [f"--input_list={list_file}", f"--output={out}/b1", *multi, "--direct_num_workers=1"],
-        "beam 2 workers": beam + [f"--input_list={list_file}", f"--output={out}/b2", *multi, "--direct_num_workers=2"],
-        "beam tfrecord 2 workers": beam
-        + [f"--input_tfrecord={tfrecords}", f"--output={out}/bt", *multi, "--direct_num_workers=2"],
+        "beam in-process": beam + files("b0") + ["--direct_running_mode=in_memory"],
+        "beam 1 worker": beam + files("b1") + workers(1),
+        "beam 2 workers": beam + files("b2") + workers(2),
+        "beam 2 workers unsized": beam + files("b2u") + workers(2)
+        + [f"--intra_op_threads={cores}", f"--inter_op_threads={cores}"],
+        "beam 1 worker pinned": beam + files("b1p") + workers(1) + ["--pin_workers", "--intra_op_threads=1"],
+        "beam 2 workers pinned": beam + files("b2p") + workers(2) + ["--pin_workers", "--intra_op_threads=1"],
+        "beam tfrecord 2 workers": beam + [f"--input_tfrecord={tfrecords}", f"--output={out}/bt"] + workers(2),
     }
 
 
@@ -132,7 +151,8 @@ def check_count(name, stdout, count):
         sys.exit(f"{name} did not score all {count} images:\n{stdout[-2000:]}")
 
 
-def benchmark(model_name, count, work):
+def benchmark(model_name, count, work, rows, repeats):
+    """{row: [(images/s, pipeline images/s, peaks) per round]}: every row once a round, rounds interleaved."""
     paths = write_images(os.path.join(work, "images"), count)
     list_file = os.path.join(work, f"paths_{count}.txt")
     with open(list_file, "w") as f:
@@ -141,27 +161,42 @@ def benchmark(model_name, count, work):
     model = export_model(model_name, os.path.join(work, "savedmodels", model_name))
     out = os.path.join(work, f"out_{model_name}")
     os.makedirs(out, exist_ok=True)
-    results = {}
-    for name, command in commands(model, list_file, tfrecords, out).items():
-        seconds, stdout, peaks = run_measured(command)
-        check_count(name, stdout, count)
-        pipeline = re.search(r"([\d.]+) images/s", stdout)
-        results[name] = (count / seconds, float(pipeline.group(1)) if pipeline else None, peaks)
-        print(f"  {model_name} {name}: {count} images in {seconds:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+    chosen = {n: c for n, c in commands(model, list_file, tfrecords, out).items() if n.replace(" ", "_") in rows}
+    results = {name: [] for name in chosen}
+    for round_ in range(repeats):
+        for name, command in chosen.items():
+            seconds, stdout, peaks = run_measured(command)
+            check_count(name, stdout, count)
+            pipeline = re.search(r"([\d.]+) images/s", stdout)
+            results[name].append((count / seconds, float(pipeline.group(1)) if pipeline else None, peaks))
+            print(f"  {model_name} round {round_ + 1} {name}: {count} images in {seconds:.1f} s "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
     return results
 
 
 def report(model_name, count, results):
-    base = results["predict"][0]
-    print(f"\n{model_name}: {count} JPEGs of 256 px, end to end (process start to exit)")
-    print(f"{'run':<26}{'images/s':>9}{'x predict':>10}{'pipeline img/s':>16}  peak RSS MB (main; workers)")
-    for name, (rate, pipeline, peaks) in results.items():
+    """Median images/s of each row, and its ratio to predict within each round: median (min-max)."""
+    base = [rate for rate, _, _ in results["predict"]]
+    print(f"\n{model_name}: {count} JPEGs of 256 px, end to end (process start to exit), {len(base)} round(s)")
+    header = f"{'run':<26}{'images/s':>9}{'x predict':>10}{'spread':>12}{'pipeline img/s':>16}"
+    print(f"{header}  peak RSS MB (main; workers)")
+    for name, runs in results.items():
+        rates = [rate for rate, _, _ in runs]
+        ratios = [rate / b for rate, b in zip(rates, base)]
+        pipeline = [p for _, p, _ in runs if p]
+        peaks = runs[-1][2]
         main = [round(mb) for kind, mb in peaks.values() if kind == "main"]
         workers = sorted(round(mb) for kind, mb in peaks.values() if kind == "worker")
-        pipe = f"{pipeline:.1f}" if pipeline else "-"
-        print(f"{name:<26}{rate:>9.1f}{rate / base:>9.2f}x{pipe:>16}  {main[0]}; {workers or '-'}")
-    growth = results["beam 2 workers"][0] / results["beam 1 worker"][0]
-    print(f"1 -> 2 worker processes: x{growth:.2f} images/s")
+        pipe = f"{statistics.median(pipeline):.2f}" if pipeline else "-"
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+        print(f"{name:<26}{statistics.median(rates):>9.2f}{statistics.median(ratios):>9.2f}x{spread:>12}{pipe:>16}"
+              f"  {main[0] if main else '-'}; {workers or '-'}")  # fmt: skip
+    for a, b, what in (("beam 1 worker", "beam 2 workers", "1 -> 2 worker processes (sized)"),
+                       ("beam 1 worker pinned", "beam 2 workers pinned", "1 -> 2 worker processes, one core each"),
+                       ("beam 2 workers unsized", "beam 2 workers", "2 workers: sized / unsized")):  # fmt: skip
+        if a in results and b in results:
+            growth = [rb / ra for (ra, _, _), (rb, _, _) in zip(results[a], results[b])]
+            print(f"{what}: x{statistics.median(growth):.2f} images/s ({min(growth):.2f}-{max(growth):.2f})")
 
 
 def main():
@@ -170,12 +205,15 @@ def main():
     parser.add_argument("--resnet_images", type=int, default=2000, help="JPEGs for ResNet50 (fewer if slow).")
     parser.add_argument("--models", default="demo,resnet50")
     parser.add_argument("--workdir", default=None)
+    parser.add_argument("--repeats", type=int, default=1, help="Rounds of every row, interleaved.")
+    parser.add_argument("--rows", default=",".join(ROWS), help="Which rows (predict is always needed).")
     args = parser.parse_args()
     work = args.workdir or tempfile.mkdtemp(prefix="beam_bench_")
     print(f"{os.cpu_count()} CPUs, load {os.getloadavg()}, work in {work}", flush=True)
+    rows = set(args.rows.split(",")) | {"predict"}
     for model_name in args.models.split(","):
         count = args.images if model_name == "demo" else args.resnet_images
-        report(model_name, count, benchmark(model_name, count, work))
+        report(model_name, count, benchmark(model_name, count, work, rows, args.repeats))
 
 
 if __name__ == "__main__":

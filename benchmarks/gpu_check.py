@@ -31,6 +31,13 @@ import traceback
 
 from absl import app, flags
 
+from pear_tf import startup
+
+startup.import_tensorflow_quietly()  # before anything imports TensorFlow: no CUDA probing noise on a CPU machine
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import step_timing  # noqa: E402
+
 SIZES = {
     "gpu": dict(backbone="resnet50", image_size=224, recon_size=256, batch_size=128, warmup=3, steps=20,
                 mirrored_batch=16, photos=2048, distinct_photos=64, photo_size=448, input_images=4096),
@@ -111,44 +118,19 @@ def step_section(sizes, deadline):
 
 def time_step(sizes, objective, mixed_precision, jit_compile):
     """One variant: build, warm up (tracing, compilation), time ``steps`` steps; peak memory on a GPU."""
-    import gc
-
-    import keras
-    import tensorflow as tf
-
     from pear_tf.config import ModelConfig
-    from pear_tf.training import distribution, loop
     from pear_tf.training import run as train_lib
     from pear_tf.training.config import TrainConfig
 
-    gpu = bool(tf.config.list_physical_devices("GPU"))
-    keras.backend.clear_session()
-    gc.collect()
-    if gpu:
-        tf.config.experimental.reset_memory_stats("GPU:0")
-    strategy = tf.distribute.get_strategy()
-    start = time.perf_counter()
-    with distribution.global_policy(distribution.precision_policy(mixed_precision)):
+    def build(strategy):
         model_config = ModelConfig(backbone=sizes["backbone"], image_size=sizes["image_size"],
                                    recon_size=sizes["recon_size"], objective=objective)  # fmt: skip
         model = train_lib.build_model(TrainConfig(model=model_config), model_config, strategy)
-        step = loop.make_train_function(model, strategy, jit_compile)
-        iterator = iter(strategy.experimental_distribute_dataset(step_batches(sizes, model_config, objective)))
-        for _ in range(sizes["warmup"]):
-            logs, _ = step(iterator, tf.constant(0))
-        float(logs["loss"])
-        ready = time.perf_counter()
-        for _ in range(sizes["steps"]):
-            logs, _ = step(iterator, tf.constant(0))
-        loss = float(logs["loss"])  # waits for the last step
-        timed = time.perf_counter() - ready
-    peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20 if gpu else None
-    return {
-        "images_per_s": sizes["steps"] * sizes["batch_size"] / timed,
-        "peak_memory_mb": peak,
-        "build_and_warmup_s": ready - start,
-        "loss_finite": bool(tf.math.is_finite(loss)),
-    }
+        return model, step_batches(sizes, model_config, objective)
+
+    figures = step_timing.time_built_step(sizes, build, mixed_precision, jit_compile)
+    figures.pop("trained_variables")
+    return figures
 
 
 def step_batches(sizes, model_config, objective):

@@ -30,6 +30,10 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from pear_tf import startup  # noqa: E402
+
+startup.import_tensorflow_quietly()  # before anything imports TensorFlow: no CUDA probing noise on a CPU machine
+
 from absl import app, flags  # noqa: E402
 
 from pear_tf.exporting import agreement, tflite  # noqa: E402

@@ -1,18 +1,22 @@
-"""What the commands share: start-up, absl flags and their mapping onto configs.
+"""What the commands share: start-up, absl flags and their mapping onto configs, and how errors end.
 
 Only commands (``python -m pear_tf.<command>``) import this module, first among pear_tf's
 modules: importing it loads TensorFlow with its native start-up noise filtered out (see
 pear_tf/startup.py). Commands call ``define_*``, then ``key_flags_to_command()``, then
-absl's app runner; libraries take the configs built here and never read FLAGS.
+absl's app runner on ``guard(main)`` with ``parse_flags``; libraries take the configs
+built here and never read FLAGS. A user's mistake (a bad flag, a pear_tf.errors.UserError
+such as a data layout, model folder or ratings file that cannot be used) ends the command
+with its message and exit status 2; any other exception is a bug and keeps its traceback.
 """
 
+import functools
 import os
 import runpy
 import sys
 
-from absl import flags
+from absl import app, flags
 
-from pear_tf import startup
+from pear_tf import errors, startup
 
 startup.import_tensorflow_quietly()
 
@@ -20,12 +24,51 @@ from pear_tf.config import ModelConfig  # noqa: E402
 from pear_tf.data.splits import DATASETS, DataConfig  # noqa: E402
 from pear_tf.data.synthetic import FLAVOURS  # noqa: E402
 from pear_tf.losses import BASELINE_LOSSES  # noqa: E402
-from pear_tf.model.backbone import BACKBONES  # noqa: E402
+from pear_tf.model.backbone import BACKBONES, native_image_size  # noqa: E402
 from pear_tf.model.rating_model import TRAINABLE  # noqa: E402
 from pear_tf.training.config import PriorConfig, TrainConfig  # noqa: E402
 from pear_tf.training.distribution import STRATEGIES  # noqa: E402
 
 FLAGS = flags.FLAGS
+# What a command exits with after a user's mistake (argparse's and the shell's usage status).
+USER_ERROR_STATUS = 2
+HELP_HINT = "Pass --helpshort to see this command's flags."
+
+
+def exit_with_message(message):
+    """Ends the command: ``ERROR: message`` on stderr, exit status 2."""
+    print(f"ERROR: {message}", file=sys.stderr, flush=True)
+    sys.exit(USER_ERROR_STATUS)
+
+
+def parse_flags(argv, known_only=False):
+    """absl's flag parsing, with a bad or missing flag ending the command as a message (exit status 2).
+
+    ``known_only``: leave flags this command does not define in argv (Beam's pipeline options).
+    """
+    try:
+        return FLAGS(argv, known_only=known_only)
+    except flags.Error as error:
+        exit_with_message(f"{error}\n{HELP_HINT}")
+
+
+def guard(main):
+    """``main`` with the project's errors ending the command as their message (exit status 2).
+
+    pear_tf.errors.UserError and absl's UsageError are a user's mistakes; any other
+    exception is a bug and keeps its traceback.
+    """
+
+    @functools.wraps(main)
+    def guarded(argv):
+        try:
+            return main(argv)
+        except app.UsageError as error:
+            exit_with_message(f"{error}\n{HELP_HINT}")
+        except errors.UserError as error:
+            exit_with_message(str(error))
+
+    return guarded
 
 
 def key_flags_to_command():
@@ -41,12 +84,21 @@ def define_model_flags():
         "resnet50",
         BACKBONES,
         "Image encoder: resnet50 (the paper's), mobilenet_v3_large, mobilenet_v3_small, efficientnet_b0 (phones), "
-        "or tiny (tests, demo).",
+        "convnext_tiny|small|base, efficientnetv2_s|m, dinov2_small|base, siglip_base, clip_vit_b16 (modern "
+        "encoders; the last four need pip install 'pear_tf[encoders]'), or tiny (tests, demo).",
     )
     flags.DEFINE_string(
-        "backbone_weights", None, "Backbone weights: unset (random), 'imagenet', or a local weights file of it."
+        "backbone_weights",
+        None,
+        "Backbone weights: unset (random), 'imagenet' (keras.applications networks), a local weights file of it, "
+        "or (DINOv2, SigLIP, CLIP) a local keras-hub preset directory.",
     )
-    flags.DEFINE_integer("image_size", 224, "Side of the encoder input; images are resized to size·256/224 first.")
+    flags.DEFINE_integer(
+        "image_size",
+        None,
+        "Side of the encoder input (default: the size the backbone's weights were trained at, 224 but "
+        "EfficientNetV2-S 384, -M 480); images are resized to size·256/224 first.",
+    )
     flags.DEFINE_integer("recon_size", 256, "Side of the reconstructed image: 8·2^n, 16..256.")
 
 
@@ -105,6 +157,11 @@ def define_train_flags():
     flags.DEFINE_float("backbone_lr", 1e-4, "Adam learning rate of the backbone.")
     flags.DEFINE_float("head_lr", 1e-3, "Adam learning rate of everything but the backbone.")
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind the exported score_std (0: none).")
+    flags.DEFINE_enum(
+        "export_precision", "float32", ["float32", "bfloat16", "auto"],
+        "What the exported SavedModel computes in: float32, bfloat16 (checked against float32 on real images "
+        "first), or auto (bfloat16 when this machine's CPU has it natively). See pear_tf.export --precision.",
+    )  # fmt: skip
     flags.DEFINE_string(
         "prior_checkpoint", None, "A pre-trained prior (pear_tf.train_prior): its model_dir or a checkpoint path."
     )
@@ -148,13 +205,31 @@ def define_fine_tuning_flags():
     flags.DEFINE_integer(
         "early_stopping_patience", 0, "Stop after this many epochs without a better validation SRCC (0: never)."
     )
+    define_frozen_encoder_flags()
+
+
+def define_frozen_encoder_flags():
+    flags.DEFINE_integer(
+        "frozen_epochs",
+        0,
+        "Epochs on a feature cache first: the encoder, frozen, encodes the training set once (--feature_views "
+        "views an image); the latents and heads train on the cache. --epochs image epochs follow.",
+    )
+    flags.DEFINE_integer("feature_views", 4, "Stored views an image in the feature cache: centre, mirror, random crops.")
+    flags.DEFINE_string("feature_cache_dir", None, "The feature cache's folder. Default <model_dir>/feature_cache.")
+    flags.DEFINE_integer(
+        "unfreeze_blocks",
+        0,
+        "Image epochs with --trainable=all train only the encoder's last N blocks (and what follows them), at "
+        "--backbone_lr; 0: the whole encoder.",
+    )
 
 
 def model_config_from_flags():
     return ModelConfig(
         backbone=FLAGS.backbone,
         backbone_weights=FLAGS.backbone_weights,
-        image_size=FLAGS.image_size,
+        image_size=FLAGS.image_size or native_image_size(FLAGS.backbone),
         recon_size=FLAGS.recon_size,
         objective=getattr(FLAGS, "loss", "pear"),
     )
@@ -203,6 +278,11 @@ def train_config_from_flags():
         trainable=FLAGS.trainable,
         early_stopping_patience=FLAGS.early_stopping_patience,
         export_checkpoint="last" if FLAGS.export == "none" else FLAGS.export,
+        export_precision=FLAGS.export_precision,
+        frozen_epochs=FLAGS.frozen_epochs,
+        feature_views=FLAGS.feature_views,
+        feature_cache_dir=FLAGS.feature_cache_dir,
+        unfreeze_blocks=FLAGS.unfreeze_blocks,
     )
 
 

@@ -12,9 +12,16 @@ class ModelConfig:
 
     Attributes:
       backbone: "resnet50" (the paper), "mobilenet_v3_large", "mobilenet_v3_small" or
-        "efficientnet_b0" (phone-sized), or "tiny" (a small CNN for tests and the demo);
-        every other part is shared.
-      backbone_weights: None, "imagenet", or the path of a local weights file.
+        "efficientnet_b0" (phone-sized), a modern encoder (ConvNeXt, EfficientNetV2,
+        DINOv2, SigLIP, CLIP: pear_tf.model.backbone.BACKBONES), or "tiny" (a small CNN
+        for tests and the demo); every other part is shared.
+      backbone_weights: None, "imagenet", the path of a local weights file, or (keras-hub
+        encoders) a local keras-hub preset directory.
+      backbone_config: the encoder's architecture when it is not the named one's published
+        shape: the keras-hub tower's arguments, or ConvNeXt's depths and widths,
+        EfficientNetV2's width and depth coefficients. Filled from a preset directory
+        (backbone.resolve_backbone_config), so a model rebuilt from this config without
+        weights has the same variables; tests use it for tiny encoders. None: published.
       image_size: side of the square encoder input (224 in the paper).
       bin_values: the score of each bin of the rating distribution; d = their number
         (AVA 1..10, d=10; AADB 0..5, d=6).
@@ -29,6 +36,7 @@ class ModelConfig:
 
     backbone: str = "resnet50"
     backbone_weights: str | None = None
+    backbone_config: dict | None = None
     image_size: int = 224
     bin_values: tuple = attributes.AVA_SCALE.bin_values
     num_attributes: int = attributes.NUM_ATTRIBUTES
@@ -42,7 +50,11 @@ class ModelConfig:
         return len(self.bin_values)
 
     def to_json(self):
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+        return json.dumps(self.to_json_dict(), indent=2, sort_keys=True)
+
+    def to_json_dict(self):
+        """The fields as JSON types (bin_values a list): what ``from_json_dict`` reads back."""
+        return {**dataclasses.asdict(self), "bin_values": list(self.bin_values)}
 
     @classmethod
     def from_json(cls, text):

@@ -39,4 +39,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

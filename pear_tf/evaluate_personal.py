@@ -4,9 +4,11 @@ r"""Run the standard personalisation protocol of FLICKR-AES on a generic SavedMo
         --data_dir=/data/FLICKR-AES --shots=10,100 --trials=10 --output_dir=runs/personal_eval
 
 For each test worker: k of their images at random, adapt, SRCC on the rest of their
-images; generic against personalised, mean ± std over the workers, beside the published
-figures (personal_eval.json and personal_eval.md in --output_dir). The adaptation's
-settings are fixed before the run: nothing is chosen on held-out images.
+images; generic against personalised, mean ± std over the workers, the gain's bootstrap
+CI and the share of users it hurt, beside the published figures (personal_eval.json,
+.md and .png in --output_dir). Nothing is chosen on held-out images: the population prior
+is learned beforehand from training workers (python -m pear_tf.fit_population), each
+fit's scales from its k rated images alone.
 """
 
 from absl import app, flags
@@ -27,7 +29,10 @@ def define_flags():
     flags.DEFINE_integer("trials", 10, "Random draws per worker and shot count.")
     flags.DEFINE_integer("seed", 0, "Seed of the draws.")
     flags.DEFINE_string("output_dir", "runs/personal_eval", "Where personal_eval.json and .md are written.")
-    flags.DEFINE_float("weight_std", Prior.weight_std, "Prior std of an attribute's weight (fixed in advance).")
+    flags.DEFINE_float("weight_std", None, "Without a population: the prior std of a feature's weight on "
+                       "standardised ratings (default: each person's ratings choose it).")  # fmt: skip
+    flags.DEFINE_string("population", "auto", "The population prior: auto (the model's own, fitted with "
+                        "pear_tf.fit_population), none, or a population JSON.")  # fmt: skip
 
 
 def main(argv):
@@ -41,6 +46,7 @@ def main(argv):
         seed=FLAGS.seed,
         test_workers=FLAGS.test_workers,
         prior=Prior(weight_std=FLAGS.weight_std),
+        population=FLAGS.population,
     )
     print(markdown(run_protocol(config)))
 
@@ -48,4 +54,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

@@ -10,7 +10,7 @@ import sys
 
 from absl import app, flags
 
-from pear_tf import cli
+from pear_tf import cli, errors
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.evaluation import analysis
 from pear_tf.inference.metadata import demo_warning
@@ -33,7 +33,8 @@ def main(argv):
         )
     scorer = SavedModelScorer(FLAGS.model)
     if "attributes" not in scorer.metadata.get("outputs", ["attributes"]):
-        sys.exit(f"{scorer.path} is a {scorer.metadata['objective']} baseline: it has no attributes to explain.")
+        raise errors.BadValue(f"{scorer.path} is a {scorer.metadata['objective']} baseline: it has no attributes to "
+                              "explain; give a PEAR model.")
     warning = demo_warning(scorer.metadata)
     if warning:
         print(warning, file=sys.stderr)
@@ -49,4 +50,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

@@ -6,7 +6,7 @@
 
 The first restores the run's latest checkpoint (``--epoch=best``: its best validation
 epoch, as train's ``--export=best`` does) and writes ``<export_dir>/<next version>/``
-with the ``serving_default`` and ``predict_images`` signatures (DESIGN.md §6) and a
+with the ``serving_default``, ``predict_pixels`` and ``predict_images`` signatures (DESIGN.md §6) and a
 metadata asset holding the training flags and test metrics. The second converts the
 scoring graph to TFLite with builtin ops only (float32, float16, dynamic, int8, int16x8,
 or auto: the smallest of them that passes), in a subprocess
@@ -21,6 +21,11 @@ the SRCC against the ratings of the float and the TFLite model are printed side 
 and a file that loses more than ``--max_srcc_drop`` (0.01) is not written. The file
 carries the model's metadata (bins, attribute names, preprocessing, name, version,
 training data, calibration) in its flatbuffer: no side file.
+
+``--precision=bfloat16`` (or ``auto`` on a CPU with AMX-BF16/AVX512-BF16) writes a SavedModel whose
+backbone computes in bfloat16, after checking it against float32 on real photographs and the
+run's validation images (Spearman >= 0.999; exit 1 and nothing written below it). The metadata
+records the precision and the check (docs/scoring.md).
 """
 
 import sys
@@ -33,11 +38,12 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
+    from pear_tf.data.decode import MAX_PIXELS
     from pear_tf.exporting.saved_model import EPOCHS
-    from pear_tf.exporting.tflite import CHOICES, FLOAT_DTYPES, INPUT_TYPES
+    from pear_tf.inference.precision import PRECISIONS
 
     cli.define_data_flags()  # the data set of --eval_data, when it is not the model's own
-
+    _define_tflite_flags()
     flags.DEFINE_string("model_dir", None, "A pear_tf.train run folder (model_config.json, checkpoints/).")
     flags.DEFINE_string("export_dir", None, "The model's base folder, savedmodels/<name>.")
     flags.DEFINE_enum(
@@ -46,6 +52,22 @@ def define_flags():
         "train's --export=best exports; eval_metrics.json holds that epoch's test metrics).",
     )  # fmt: skip
     flags.DEFINE_integer("mc_samples", 16, "Latent samples behind score_std (0: none).")
+    flags.DEFINE_enum(
+        "precision", "float32", PRECISIONS,
+        "With --model_dir: what the SavedModel's signatures compute in (outputs are float32 either way). bfloat16: "
+        "the backbone in bfloat16 (AMX/AVX512-BF16 CPUs run it natively), checked against float32 on real images "
+        "first (Spearman >= 0.999, or nothing is written); auto: bfloat16 when THIS machine's CPU has it natively "
+        "(export float32 and score with --precision=auto when the scoring machines differ: docs/scoring.md).",
+    )  # fmt: skip
+    flags.DEFINE_integer(
+        "max_image_pixels", MAX_PIXELS,
+        "With --model_dir: the SavedModel's graph refuses images whose header declares more pixels (bombs).",
+    )  # fmt: skip
+
+
+def _define_tflite_flags():
+    from pear_tf.exporting.tflite import CHOICES, FLOAT_DTYPES, INPUT_TYPES
+
     flags.DEFINE_string("saved_model_dir", None, "With --tflite: a SavedModel, or a base folder (its latest version).")
     flags.DEFINE_enum(
         "tflite", None, CHOICES,
@@ -100,11 +122,21 @@ def main(argv):
             raise app.UsageError("--tflite needs --saved_model_dir.")
         _export_tflite()
         return
+    export_saved_model()
+
+
+def export_saved_model():
+    """--model_dir → the next version of --export_dir, in --precision (bfloat16: checked against float32 first)."""
     if not (FLAGS.model_dir and FLAGS.export_dir):
         raise app.UsageError("Give --model_dir and --export_dir (SavedModel), or --saved_model_dir and --tflite.")
+    from pear_tf.exporting.bfloat16 import PrecisionCheckError
     from pear_tf.exporting.saved_model import export_run
 
-    export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch)
+    try:
+        export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.mc_samples, FLAGS.epoch, max_pixels=FLAGS.max_image_pixels,
+                   precision=FLAGS.precision)  # fmt: skip
+    except PrecisionCheckError as error:
+        sys.exit(f"ERROR: {error}")
 
 
 def _eval_data():
@@ -142,4 +174,4 @@ def _export_tflite():
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

@@ -6,6 +6,8 @@ caller averages over the *global* batch with ``tf.nn.compute_average_loss``.
 
 import tensorflow as tf
 
+from pear_tf import errors
+
 # Keeps log p finite where an observed attribute is exactly 0 or 1.
 PROB_EPS = 1e-6
 
@@ -121,7 +123,7 @@ def baseline_loss(name, target_distribution, logits, bin_values):
         return emd_loss(target_distribution, logits, r=2)
     if name == "uiaa":
         return cross_entropy(gaussian_target(target_distribution, bin_values), logits)
-    raise ValueError(f"Unknown baseline loss {name!r}: expected one of {BASELINE_LOSSES}.")
+    raise errors.BadValue(f"Unknown baseline loss {name!r}: expected one of {BASELINE_LOSSES}.")
 
 
 BASELINE_LOSSES = ("ce", "nima", "uiaa")

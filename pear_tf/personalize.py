@@ -15,7 +15,6 @@ import sys
 from absl import app, flags
 
 from pear_tf import cli
-from pear_tf.personal import ratings
 from pear_tf.personal.adapt import Prior
 from pear_tf.personal.run import PersonalizeConfig, personalize
 
@@ -29,13 +28,16 @@ def define_flags():
     flags.DEFINE_string("person", None, "Who the model is adapted for (default: the export folder's name).")
     flags.DEFINE_integer("min_ratings", 10, "Fewest usable ratings to adapt from.")
     flags.DEFINE_list("score_range", None, "LOW,HIGH of the person's scale; other scores are skipped.")
-    flags.DEFINE_float("weight_std", Prior.weight_std, "Prior std of an attribute's weight (small: near generic).")
+    flags.DEFINE_float("weight_std", None, "Without a population: the prior std of a feature's weight on "
+                       "standardised ratings (default: your ratings choose it).")  # fmt: skip
+    flags.DEFINE_string("population", "auto", "The population prior: auto (the model's own, fitted with "
+                        "pear_tf.fit_population), none, or a population JSON.")  # fmt: skip
 
 
 def main(argv):
     del argv
     if not FLAGS.ratings or not FLAGS.export_dir:
-        sys.exit("Give --ratings=CSV and --export_dir=savedmodels/<person>.")
+        raise app.UsageError("Give --ratings=CSV and --export_dir=savedmodels/<person>.")
     config = PersonalizeConfig(
         model=FLAGS.model,
         ratings=FLAGS.ratings,
@@ -44,19 +46,18 @@ def main(argv):
         min_ratings=FLAGS.min_ratings,
         score_range=tuple(float(v) for v in FLAGS.score_range) if FLAGS.score_range else None,
         prior=Prior(weight_std=FLAGS.weight_std),
+        population=FLAGS.population,
     )
-    try:
-        result = personalize(config)
-    except ratings.NotEnoughRatings as e:
-        sys.exit(str(e))
+    result = personalize(config)  # too few usable ratings: a UserError naming the skipped rows
     for line, name, reason in result["skipped"]:
         where = f" line {line}" if line else ""
         print(f"skipped{where}: {name or '(no path)'}: {reason}", file=sys.stderr)
-    print(f"Adapted from {result['num_ratings']} ratings ({len(result['skipped'])} rows skipped): {result['summary']}")
+    print(f"Adapted from {result['num_ratings']} ratings ({len(result['skipped'])} rows skipped; population: "
+          f"{result['population']}): {result['summary']}")  # fmt: skip
     print(f"Exported {result['version']}; taste report: {result['taste_json']}, {result['taste_png']}")
 
 
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

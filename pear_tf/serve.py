@@ -34,7 +34,13 @@ def define_flags():
                          "(REST 503 with Retry-After, gRPC RESOURCE_EXHAUSTED).")  # fmt: skip
     flags.DEFINE_float("poll_seconds", 2.0, "How often the model folders are looked at for new or removed versions.")
     flags.DEFINE_integer("max_request_mb", 32, "Largest request body accepted (413 above).")
-    flags.DEFINE_integer("max_image_pixels", 50_000_000, "Images declaring more pixels are refused (400).")
+    flags.DEFINE_integer("max_image_pixels", 120_000_000, "Images declaring more pixels are refused (400).")
+    flags.DEFINE_enum(
+        "precision", None, ["float32", "bfloat16", "auto"],
+        "What the served SavedModels compute in. Unset: as exported. bfloat16: float32 exports run their "
+        "convolutions in bfloat16; auto: bfloat16 when this machine's CPU has it natively (AMX, AVX512-BF16). "
+        "A version that cannot (float32 asked of a bfloat16 export) is not loaded, and the log says why.",
+    )  # fmt: skip
 
 
 def main(argv):
@@ -55,6 +61,7 @@ def main(argv):
         max_pixels=FLAGS.max_image_pixels,
         max_request_bytes=FLAGS.max_request_mb * 2**20,
         max_enqueued_batches=FLAGS.max_enqueued_batches,
+        precision=FLAGS.precision,
     )
     serve(specs, config, FLAGS.host, FLAGS.port, None if FLAGS.grpc_port < 0 else FLAGS.grpc_port)
 
@@ -62,4 +69,4 @@ def main(argv):
 if __name__ == "__main__":
     define_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

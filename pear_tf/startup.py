@@ -4,19 +4,23 @@ Native (C++) logging bypasses Python, and TF_CPP_MIN_LOG_LEVEL does not reach th
 printed before absl's logging starts (the pre-init banner, CUDA probing on a machine
 without a GPU, CPU-feature notes), so ``quiet_native_startup`` captures the file
 descriptor while TensorFlow loads and replays every other line. Commands (through
-pear_tf.cli) and the data-set tools call ``import_tensorflow_quietly`` before anything
-else imports TensorFlow. Set PEAR_TF_STARTUP_LOGS=1 to see everything.
+pear_tf.cli) call ``import_tensorflow_quietly`` before anything else imports TensorFlow.
+Set PEAR_TF_STARTUP_LOGS=1 to see everything.
 """
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
 
 # Lines TensorFlow's native code prints at start-up that say nothing a user can act on:
-# the absl pre-init banner, CUDA probing on a machine without a GPU, CPU-feature notes.
+# the absl pre-init banner, CUDA probing on a machine without a GPU, CPU-feature notes, and
+# the oneDNN notice (written before absl's logging starts, so TF_CPP_MIN_LOG_LEVEL does not
+# hold it back; one `import tensorflow` writes the banner and the notice twice).
 STARTUP_NOISE = (
     "All log messages before absl::InitializeLog()",
+    "oneDNN custom operations are on",
     "cudart_stub.cc",
     "Could not find cuda drivers",
     "failed call to cuInit",
@@ -28,7 +32,17 @@ STARTUP_NOISE = (
     "Unable to register cuBLAS factory",
     "computation placer already registered",
     "TF-TRT Warning",
+    "oneDNN custom operations are on",
 )
+
+
+# Python log lines libraries write while they load, with nothing in them a user can act on:
+# Apache Beam without its Google Cloud extras (BigQuery), at import.
+LIBRARY_LOG_NOISE = ("apitools not found",)
+
+
+def _not_library_noise(record):
+    return not any(noise in record.getMessage() for noise in LIBRARY_LOG_NOISE)
 
 
 @contextlib.contextmanager
@@ -54,10 +68,14 @@ def quiet_native_startup():
             sys.stderr.flush()
 
 
-
 def import_tensorflow_quietly():
-    """Imports TensorFlow and probes its devices inside the filter; returns the module."""
+    """Imports TensorFlow and probes its devices inside the filter; returns the module.
+
+    Also drops LIBRARY_LOG_NOISE from what is logged on the root logger from then on.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # INFO lines of the C++ runtime; warnings stay
+    if os.environ.get("PEAR_TF_STARTUP_LOGS") != "1":
+        logging.getLogger().addFilter(_not_library_noise)  # the root logger: libraries' logging.warning(...)
     with quiet_native_startup():
         import tensorflow as tf
 

@@ -28,9 +28,11 @@ def main(argv):
     except loop.Preempted as error:
         print(f"Pre-empted: {error}", file=sys.stderr, flush=True)
         sys.exit(143)
+    except (FileNotFoundError, ImportError) as error:  # missing weights or keras-hub (UserError: cli.guard)
+        cli.exit_with_message(str(error))
 
 
 if __name__ == "__main__":
     cli.define_train_flags()
     cli.key_flags_to_command()
-    app.run(main)
+    app.run(cli.guard(main), flags_parser=cli.parse_flags)

@@ -7,9 +7,10 @@
 # 2. pre-trains a demo-sized prior network on the synthetic AADB-like set, so that the
 #    generic model's 11 latents mean the named attributes (FLICKR-AES has no attribute labels);
 # 3. trains a demo-sized generic PEAR on the images no test worker rated;
-# 4. personalises it to one synthetic test worker from 100 of their ratings, prints the SRCC
+# 4. fits the taste space and the population prior on the training workers (fit_population);
+# 5. personalises it to one synthetic test worker from 100 of their ratings, prints the SRCC
 #    of the generic and the personal model on the worker's other images, writes taste.png;
-# 5. runs the standard protocol (python -m pear_tf.evaluate_personal) over all test workers.
+# 6. runs the standard protocol (python -m pear_tf.evaluate_personal) over all test workers.
 # Environment: PYTHON (default python), WORKER (default: the first test worker), SHOTS (100).
 set -euo pipefail
 
@@ -21,7 +22,7 @@ DATA=$OUT/data
 mkdir -p "$OUT"
 
 if [[ ! -f $DATA/FLICKR-AES_image_labeled_by_each_worker.csv ]]; then
-  "$PYTHON" -m pear_tf.data.synthetic --layout=flickr_aes --out="$DATA" --image_size=64
+  "$PYTHON" -m pear_tf.synthetic_data --layout=flickr_aes --out="$DATA" --image_size=64
 fi
 if [[ ! -f $OUT/prior/prior_metrics.json ]]; then
   "$PYTHON" -m pear_tf.train_prior --flagfile=pipelines/demo.flags --dataset=synthetic --epochs=15 \
@@ -31,6 +32,8 @@ if [[ ! -f $OUT/generic/eval_metrics.json ]]; then
   "$PYTHON" -m pear_tf.train --flagfile=pipelines/demo.flags --dataset=flickr_aes --data_dir="$DATA" \
     --prior_checkpoint="$OUT/prior" --model_dir="$OUT/generic" --export_dir="$OUT/savedmodels/generic" --verbose=2
 fi
+
+"$PYTHON" -m pear_tf.fit_population --model="$OUT/savedmodels/generic" --data_dir="$DATA"
 
 # One test worker: SHOTS of their images to adapt on (my_ratings.csv), the rest held out.
 WORKER=${WORKER:-$(sed -n 2p pear_tf/data/flickr_aes_test_workers.csv)}

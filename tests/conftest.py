@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny PEAR configs and batches (32–64 px, batch 2–8)."""
+"""Shared fixtures: tiny PEAR configs and batches (32–64 px, batch 2–8), and the CI rule on skips."""
 
 import os
 
@@ -8,6 +8,29 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from pear_tf.config import ModelConfig  # noqa: E402
+
+# Under CI a skipped test is a failed one: a missing browser or package must not pass unseen.
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _fail_skips_under_ci(report):
+    if CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"Skipped under CI=true, which counts as a failure: {reason.removeprefix('Skipped: ')}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_skips_under_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield  # a module-level pytest.importorskip skips at collection
+    _fail_skips_under_ci(outcome.get_result())
+
 
 TINY = ModelConfig(backbone="tiny", image_size=32, recon_size=16, bin_values=tuple(float(v) for v in range(6)))
 

@@ -8,7 +8,8 @@ import tensorflow as tf
 from pear_tf import cli
 from pear_tf.config import ModelConfig
 from pear_tf.model import PEAR
-from pear_tf.model.backbone import BACKBONES, BATCHNORM_MOMENTUM, FEATURES, build_backbone, hard_swish
+from pear_tf.model.backbone import (BACKBONES, BATCHNORM_MOMENTUM, CONVNETS, FEATURES, VISION_TRANSFORMERS,
+                                   build_backbone, hard_swish)  # fmt: skip
 
 # keras.applications' include_top=False counts (independent of the input size).
 PARAMETERS = {"mobilenet_v3_large": 2_996_352, "mobilenet_v3_small": 939_120, "efficientnet_b0": 4_049_571}
@@ -30,7 +31,8 @@ def test_shapes_and_parameter_counts(name):
 
 def test_every_backbone_is_a_backbone_flag_choice():
     # cli.define_model_flags builds --backbone's enum from this tuple.
-    assert set(PARAMETERS) | {"resnet50", "tiny"} == set(BACKBONES) == set(cli.BACKBONES)
+    modern = set(CONVNETS) | set(VISION_TRANSFORMERS)  # tests/test_encoders.py
+    assert set(PARAMETERS) | {"resnet50", "tiny"} | modern == set(BACKBONES) == set(cli.BACKBONES)
 
 
 def test_mobilenet_v3_normalises_inside_and_trains_its_batchnorm_at_0_99():

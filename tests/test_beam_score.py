@@ -26,8 +26,8 @@ GOOD = ("good_0.jpg", "good_1.jpg", "good_2.jpg", "good_3.jpg", "gray.jpg", "cmy
 # The reasons a user reads in PREFIX-errors-*.jsonl, by file.
 BAD = {
     "truncated.jpg": "could not decode: jpeg::Uncompress failed",
-    "empty.jpg": "could not decode: Input is empty",
-    "garbage.jpg": "could not decode: Unknown image file format",
+    "empty.jpg": "could not decode: empty (zero bytes)",
+    "garbage.jpg": "could not decode: unknown image format",
 }
 
 

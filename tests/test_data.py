@@ -10,7 +10,8 @@ from scipy import stats
 
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.data import pipeline, synthetic
-from pear_tf.data.preprocessing import decode_image, preprocess, resize_size
+from pear_tf.data.decode import decode_image
+from pear_tf.data.preprocessing import preprocess, resize_size
 
 
 def test_synthetic_examples_are_deterministic_and_independent_of_set_size():
@@ -74,5 +75,8 @@ def test_training_pipeline_augments_deterministically():
     again = next(iter(pipeline.make_dataset(arrays, 32, 4, training=True, seed=1)))
     np.testing.assert_array_equal(first["image"], again["image"])
     assert first["image"].shape == (4, 32, 32, 3) and first["distribution"].shape == (4, 6)
+    # The seed drives the order, crops and flips: another seed draws other views.
+    other = next(iter(pipeline.make_dataset(arrays, 32, 4, training=True, seed=2)))
+    assert not np.array_equal(first["image"], other["image"])
     evaluation = list(pipeline.make_dataset(arrays, 32, 3))
     assert [b["image"].shape[0] for b in evaluation] == [3, 3, 2]

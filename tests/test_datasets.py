@@ -127,7 +127,7 @@ BROKEN = {
     "missing": "missing",
     "zero_byte": "empty file",
     "truncated": "not decodable",
-    "not_an_image": "not decodable",
+    "not_an_image": "unknown image format",
     "huge": "over the limit",
 }
 
@@ -192,7 +192,7 @@ def test_cmyk_jpeg_decodes_to_the_right_colours(tmp_path):
 
 def test_tf_decoder_is_the_one_used_for_training(tmp_path):
     from pear_tf.data.images import read_image
-    from pear_tf.data.preprocessing import decode_image
+    from pear_tf.data.decode import decode_image
 
     path = str(tmp_path / "a.jpg")
     Image.fromarray(np.random.default_rng(2).integers(0, 255, (20, 20, 3), dtype=np.uint8)).save(path)

@@ -9,7 +9,8 @@ import tensorflow as tf
 from PIL import Image
 
 from pear_tf.exporting import saved_model as export_lib
-from pear_tf.data.preprocessing import decode_image, preprocess
+from pear_tf.data.decode import decode_image
+from pear_tf.data.preprocessing import preprocess
 
 
 def _jpeg(seed, size=50):
@@ -43,7 +44,7 @@ def test_tf1_session_loader_serves_image_bytes_like_the_model(tiny_model, tmp_pa
         meta_graph = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
         signature = meta_graph.signature_def["serving_default"]
         assert set(signature.inputs) == {"image_bytes"}
-        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes"}
+        assert set(signature.outputs) == {"score", "score_std", "distribution", "attributes", "content"}
         fetches = {key: signature.outputs[key].name for key in signature.outputs}
         served = sess.run(fetches, feed_dict={signature.inputs["image_bytes"].name: images})
         predict_signature = meta_graph.signature_def["predict_images"]

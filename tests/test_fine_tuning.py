@@ -79,7 +79,9 @@ def test_a_bad_init_from_is_named():
         warm_start.load_source("/nowhere")
 
 
-def test_heads_only_fine_tuning_on_a_custom_csv_keeps_the_backbone_and_latents(generic, tmp_path):
+def test_heads_only_fine_tuning_on_a_custom_csv_trains_the_head_and_keeps_the_backbone_and_latents(
+    generic, tmp_path, capsys
+):
     config, result = generic
     from pear_tf.data import synthetic
 
@@ -88,17 +90,21 @@ def test_heads_only_fine_tuning_on_a_custom_csv_keeps_the_backbone_and_latents(g
     for i, (image, distribution) in enumerate(zip(data["image"], data["distribution"])):
         path = tmp_path / f"photo_{i}.png"
         tf.keras.utils.save_img(str(path), image)
-        rows.append(f"{path},{1 + 4 * float(distribution @ np.arange(6)) / 5:.3f}")  # a 1..5 star scale
+        rows.append(f"{path},{float(distribution @ np.arange(6)):.3f}")  # the generic model's 0..5 scale
     (tmp_path / "ratings.csv").write_text("\n".join(rows) + "\n")
-    custom = DataConfig(dataset="custom", data_dir=str(tmp_path / "ratings.csv"), custom_bins=(1, 2, 3, 4, 5))
+    # The same six bins as the generic model: its head is copied in, so a trained head is one that moved.
+    custom = DataConfig(dataset="custom", data_dir=str(tmp_path / "ratings.csv"), custom_bins=(0, 1, 2, 3, 4, 5))
     tuned = _config(tmp_path, "tuned", data=custom, init_from=result["export_path"], trainable="heads", epochs=2)
     tuned_result = run.train_and_evaluate(tuned)
+    assert ": loaded backbone, latents, aesthetic_head." in capsys.readouterr().out
     source, _ = warm_start.load_source(result["export_path"])
     model, _ = saved_model.restore_model(tuned.model_dir)
     assert _equal(model.backbone, source.backbone) and _equal(model.latents, source.latents)
-    assert not _equal(model.aesthetic_head, source.aesthetic_head) or model.config.num_bins != 6
+    moved = [float(np.abs(a.numpy() - b.numpy()).max()) for a, b in
+             zip(warm_start.weights(model.aesthetic_head), warm_start.weights(source.aesthetic_head))]  # fmt: skip
+    assert len(moved) == 2 and min(moved) > 1e-4, moved  # kernel and bias both trained
     with open(os.path.join(tuned_result["export_path"], "assets", "pear_metadata.json")) as f:
-        assert json.load(f)["bin_values"] == [1.0, 2.0, 3.0, 4.0, 5.0]
+        assert json.load(f)["bin_values"] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
 
 
 def test_early_stopping_keeps_and_exports_the_best_epoch(tmp_path):

@@ -79,7 +79,7 @@ def test_protocol_never_evaluates_on_an_adaptation_image(monkeypatch):
     # The images' generic scores are their ids: record which ids each trial fits and measures on.
     fitted, measured = [], []
     real_fit, real_spearman = protocol.fit_taste, protocol._spearman
-    monkeypatch.setattr(protocol, "fit_taste", lambda g, *a: fitted.append(set(g)) or real_fit(g, *a))
+    monkeypatch.setattr(protocol, "fit_taste", lambda f, *a: fitted.append(set(f["score"])) or real_fit(f, *a))
     monkeypatch.setattr(protocol, "_spearman", lambda p, r: measured.append(set(p)) or real_spearman(p, r))
     rng = np.random.default_rng(0)
     features = {"score": np.arange(40.0), "attributes": rng.uniform(size=(40, 11))}

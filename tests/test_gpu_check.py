@@ -14,7 +14,7 @@ def test_gpu_check_dry_run_writes_every_figure_and_says_the_gpu_ones_are_still_t
     script = os.path.join(ROOT, "benchmarks", "gpu_check.sh")
     result = subprocess.run(["bash", script, "--dry_run"], env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for step in ("sections", "mirrored", "demo_build", "demo_train", "summary"):
+    for step in ("sections", "mirrored", "demo_build", "demo_train", "foundation", "summary"):
         status = json.loads((out / f"{step}.status.json").read_text())
         assert status["rc"] == 0, (step, (out / f"{step}.log").read_text()[-3000:])
 
@@ -29,3 +29,7 @@ def test_gpu_check_dry_run_writes_every_figure_and_says_the_gpu_ones_are_still_t
     mirrored = report["mirrored"]
     assert mirrored["replicas"] == 2 and mirrored["same_update"], mirrored
     assert report["demo_eval_metrics"]["num_images"] == 8 and "srcc" in report["demo_eval_metrics"]
+    foundation = {v["route"]: v for v in report["foundation"]["variants"]}
+    assert set(foundation) == {"full", "cached"} and report["foundation"]["encoder"] == "dinov2_small"
+    assert all(v["images_per_s"] > 0 and v["loss_finite"] for v in foundation.values())
+    assert foundation["cached"]["trained_variables"] < foundation["full"]["trained_variables"]

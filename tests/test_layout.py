@@ -1,4 +1,5 @@
-"""The rules the code keeps: no import cycles, no library importing a command, small functions, thin commands."""
+"""The rules the code keeps: no import cycles, no library importing a command or reading flags, small
+functions, thin commands that end a user's mistake with its message, and a quiet start."""
 
 import ast
 import os
@@ -49,7 +50,8 @@ def _imports(module):
 def _is_command(module):
     """A command: pear_tf/<name>.py whose __main__ block runs absl's app (as ../shared/tools/import_rules.py says).
 
-    The data-set tools inside data/ (build, synthetic, service) are libraries with a __main__ of their own.
+    data/build.py, data/service.py and data/synthetic.py are libraries; their ``__main__`` only runs the
+    command at the root (build_data, data_service, synthetic_data), so the old ``python -m`` lines work.
     """
     if module.count(".") != 1:
         return False
@@ -66,7 +68,38 @@ GRAPH = {module: _imports(module) for module in MODULES}
 def test_the_commands_are_the_documented_ones():
     root_commands = {m.split(".")[1] for m in COMMANDS if m.count(".") == 1}
     assert {"train", "train_prior", "evaluate", "predict", "explain", "export", "serve", "tflite_score",
-            "table1"} <= root_commands  # fmt: skip
+            "table1", "beam_score", "personalize", "evaluate_personal", "build_data", "data_service",
+            "synthetic_data"} <= root_commands  # fmt: skip
+
+
+def _reads_flags(module):
+    """Where ``module`` touches absl flags: imports absl.flags or pear_tf.cli, or names FLAGS."""
+    found = []
+    for node in ast.walk(TREES[module]):
+        if isinstance(node, ast.ImportFrom) and node.module == "absl" and "flags" in {a.name for a in node.names}:
+            found.append(f"line {node.lineno}: from absl import flags")
+        elif isinstance(node, ast.Import) and "absl.flags" in {a.name for a in node.names}:
+            found.append(f"line {node.lineno}: import absl.flags")
+        elif isinstance(node, (ast.Name, ast.Attribute)) and getattr(node, "id", getattr(node, "attr", "")) == "FLAGS":
+            found.append(f"line {node.lineno}: FLAGS")
+    if "pear_tf.cli" in GRAPH[module]:
+        found.append("imports pear_tf.cli")
+    return found
+
+
+def test_libraries_never_read_flags():
+    # Commands parse flags into configs; everything else takes the configs (or arguments).
+    offenders = {m: _reads_flags(m) for m in MODULES if m not in COMMANDS and m != "pear_tf.cli"}
+    assert not {m: where for m, where in offenders.items() if where}, offenders
+
+
+def test_every_command_ends_a_users_mistake_with_its_message():
+    # pear_tf.cli.guard turns pear_tf.errors.UserError into "ERROR: ..." and exit status 2; parse_flags does
+    # the same for a bad flag. A command run without them would print a traceback instead.
+    for module in sorted(COMMANDS):
+        blocks = [n for n in TREES[module].body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)]
+        text = ast.unparse(blocks[0])
+        assert "cli.guard(main)" in text and "cli.parse_flags" in text, (module, text)
 
 
 def test_no_library_module_imports_a_command_module():
@@ -135,7 +168,7 @@ def _run(*args):
 def test_a_data_tool_prints_no_startup_noise(tmp_path):
     result = _run("-m", "pear_tf.data.synthetic", f"--out={tmp_path}", "--count=1", "--image_size=32")
     assert result.returncode == 0, result.stderr[-2000:]
-    for noise in ("failed call to cuInit", "absl::InitializeLog", "cudart_stub"):
+    for noise in ("failed call to cuInit", "absl::InitializeLog", "cudart_stub", "oneDNN custom operations"):
         assert noise not in result.stderr, result.stderr[-2000:]
 
 
@@ -144,7 +177,7 @@ def test_train_help_lists_its_own_flags_and_no_startup_noise():
     for flag in ("--data_dir", "--flagfile", "--epochs", "--lambda_recon", "--backbone"):
         assert flag in result.stdout, flag
     assert "Try --helpfull" in result.stdout, result.stderr[-2000:]
-    for noise in ("failed call to cuInit", "absl::InitializeLog", "cpu_feature_guard"):
+    for noise in ("failed call to cuInit", "absl::InitializeLog", "cpu_feature_guard", "oneDNN custom operations"):
         assert noise not in result.stderr, result.stderr[-2000:]
 
 

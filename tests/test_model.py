@@ -132,4 +132,17 @@ def test_optimizers_split_backbone_and_heads(tiny_model):
     heads = {id(v) for v in tiny_model.head_variables()}
     assert backbone and heads and not backbone & heads
     assert backbone | heads == {id(v) for v in tiny_model.trainable_variables}
-    assert float(keras.ops.convert_to_tensor(tiny_model.backbone_optimizer.learning_rate)) == pytest.approx(1e-3)
+    # Two learning rates (the paper's 1e-4 and 1e-3), each on its side after one step.
+    tiny_model.compile(keras.optimizers.SGD(1e-4), keras.optimizers.SGD(1e-3), jit_compile=False)
+    tiny_model.build_optimizers()
+    tiny_model.sample_in_training = False  # the same gradient twice: no latent noise
+    before = [v.numpy() for v in tiny_model.trainable_variables]
+    with tf.GradientTape() as tape:
+        loss = tf.nn.compute_average_loss(tiny_model.loss_terms(make_batch(4), training=True)["loss"])
+    variables = tiny_model.trainable_variables
+    grads = dict(zip((id(v) for v in variables), tape.gradient(loss, variables)))
+    tiny_model.update(make_batch(4))
+    for variable, old in zip(tiny_model.trainable_variables, before):
+        rate = 1e-4 if id(variable) in backbone else 1e-3
+        step = old - variable.numpy()
+        np.testing.assert_allclose(step, rate * grads[id(variable)].numpy(), atol=1e-7, err_msg=variable.path)

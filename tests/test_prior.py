@@ -159,7 +159,7 @@ def test_charts_and_projector_are_written_and_not_empty(tmp_path):
         assert f.read().splitlines() == ["high", "low"] * 5
 
 
-def test_pear_trains_with_a_frozen_cached_prior(prior_run, tmp_path):
+def test_pear_trains_with_a_frozen_cached_prior(prior_run, tmp_path, capsys):
     from pear_tf.training import run as train_lib
 
     run_dir, _ = prior_run
@@ -174,6 +174,8 @@ def test_pear_trains_with_a_frozen_cached_prior(prior_run, tmp_path):
         verbose=0,
     )
     result = train_lib.train_and_evaluate(dataclasses.replace(config))
+    # AVA-like data has no attributes: the prior stays frozen and its outputs are computed once per image.
+    assert "Prior network: frozen; its outputs are cached per image." in capsys.readouterr().out
     assert "attribute_srcc_mean" in result["metrics"] and "attribute_corr_diff" in result["metrics"]
     for name in ("attribute_correlation.png", "content_tsne.png", "eval_metrics.json"):
         assert os.path.getsize(tmp_path / "pear" / name) > 0

@@ -90,7 +90,7 @@ def test_aadb_files_are_resized_as_preprocess_does_and_bad_ones_listed(tmp_path)
     assert description["skipped"] == 2 and "score" in description["features"]
     with open(os.path.join(cache_dir, resized.SKIPPED_FILE)) as f:
         skipped = dict(line.rstrip("\n").split("\t") for line in f)
-    assert skipped[train["path"][0]].startswith("not decodable") and skipped[test["path"][1]] == "missing"
+    assert skipped[train["path"][0]].startswith("unknown image format") and skipped[test["path"][1]] == "missing"
 
     cached = resized.load_resized_splits(DataConfig(dataset="aadb", data_format="resized", cache_dir=cache_dir), 64)
     assert sorted(path for path, _ in cached.dropped) == sorted(skipped)

@@ -2,14 +2,13 @@
 versions following the disk."""
 
 import shutil
-import time
 
 import numpy as np
 import pytest
 
 from pear_tf.exporting import saved_model as export_lib
 from pear_tf.serving.model_config import ModelSpec, read_model_config
-from tests.test_serving import LiveServer, _b64, _grpc, _jpeg, _predict_request
+from tests.test_serving import LiveServer, _b64, _grpc, _jpeg, _predict_request, _wait_until
 
 CONFIG = """
 model_config_list {
@@ -56,13 +55,6 @@ def _versions(live, name):
     return [int(s["version"]) for s in body["model_version_status"]] if status == 200 else []
 
 
-def _wait_for(condition, seconds=30):
-    deadline = time.time() + seconds
-    while time.time() < deadline and not condition():
-        time.sleep(0.1)
-    return condition()
-
-
 def test_two_models_specific_policy_labels_and_versions_following_the_disk(bases):
     paths, config = bases
     live = LiveServer(specs=read_model_config(config))
@@ -82,10 +74,10 @@ def test_two_models_specific_policy_labels_and_versions_following_the_disk(bases
         assert np.isfinite(body["predictions"][0]["score"])
 
         shutil.rmtree(f"{paths['pear']}/3")  # a version vanishes from disk: unloaded
-        assert _wait_for(lambda: _versions(live, "pear") == [1])
+        assert _wait_until(lambda: _versions(live, "pear") == [1])
         assert live.request("/v1/models/pear/labels/canary:predict", image)[0] == 404
         shutil.copytree(f"{paths['baseline']}/1", f"{paths['baseline']}/2")  # latest policy: 2 replaces 1
-        assert _wait_for(lambda: _versions(live, "baseline") == [2])
+        assert _wait_until(lambda: _versions(live, "baseline") == [2])
         assert live.request("/v1/models/baseline:predict", image)[0] == 200
     finally:
         live.stop()

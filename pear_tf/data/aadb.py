@@ -20,6 +20,7 @@ import re
 import numpy as np
 from absl import logging
 
+from pear_tf import errors
 from pear_tf.attributes import AADB_SCALE, ATTRIBUTE_NAMES
 from pear_tf.data import labels
 from pear_tf.data.layout import require
@@ -49,7 +50,7 @@ def read_list(path):
             if not fields:
                 continue
             if len(fields) != 2:
-                raise ValueError(f"{path}:{number}: expected '<name> <value>', got {line.strip()!r}")
+                raise errors.BadValue(f"{path}:{number}: expected '<name> <value>', got {line.strip()!r}")
             values[fields[0]] = float(fields[1])
     return values
 

@@ -13,6 +13,7 @@ import os
 import numpy as np
 from absl import logging
 
+from pear_tf import errors
 from pear_tf.attributes import AVA_SCALE, NUM_ATTRIBUTES
 from pear_tf.data import labels
 from pear_tf.data.layout import require
@@ -34,7 +35,7 @@ def parse_ava_txt(path):
             if not fields:
                 continue
             if len(fields) < 12:
-                raise ValueError(f"{path}:{number}: expected index, id and 10 vote counts, got {line.strip()!r}")
+                raise errors.BadValue(f"{path}:{number}: expected index, id and 10 vote counts, got {line.strip()!r}")
             ids.append(fields[1])
             counts.append([int(v) for v in fields[2:12]])
     return np.array(ids), np.array(counts, np.float32)

@@ -1,34 +1,20 @@
-"""Build a data set once, offline: the TFDS build (default) or the resized cache.
+"""Building a data set once, offline: the TFDS build of AVA or AADB, or the resized cache of any set.
 
-    python -m pear_tf.data.build --dataset=aadb --manual_dir=/data/AADB --data_dir=/data/tfds
-    python -m pear_tf.data.build --format=resized --dataset=ava --data_dir=/data/AVA \\
-        --image_size=224 --cache_dir=/data/ava_224
-
-TFDS: train from it with ``--tfds --dataset=aadb --data_dir=/data/tfds``; unreadable images
-are skipped, counted, and listed in ``<data_dir>/<dataset>/skipped_images.txt``.
-
-Resized: every split of any data set (the same data flags as training: --dataset,
---data_dir, --synthetic_sizes, --custom_bins, ...) decoded and resized once to
-round(S·256/224) px, as sharded TFRecords (see pear_tf.data.resized). Train from it with
-``--data_format=resized --cache_dir=DIR`` at the same --image_size; unreadable images are
-listed in ``<cache_dir>/skipped_images.txt``.
+The command is ``python -m pear_tf.build_data`` (``python -m pear_tf.data.build`` runs it
+too); here are the library calls it makes, which read no flags. Their imports are inside
+them, so that ``python -m pear_tf.data.build`` reaches the command, which loads
+TensorFlow without its start-up noise, before anything here loads TensorFlow.
 """
 
 import dataclasses
 import os
 
-from absl import app, flags
-
-from pear_tf import cli
-from pear_tf.data import resized, sources
-from pear_tf.data.tfds import BUILDERS
-
-FLAGS = flags.FLAGS
-
 
 def build(dataset, manual_dir, data_dir):
     """Prepares the TFDS data set; returns (builder, number of skipped images)."""
-    import tensorflow_datasets as tfds  # after pear_tf.cli, which loads TensorFlow quietly
+    import tensorflow_datasets as tfds
+
+    from pear_tf.data.tfds import BUILDERS
 
     builder = BUILDERS[dataset](data_dir=data_dir)
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
@@ -38,45 +24,14 @@ def build(dataset, manual_dir, data_dir):
 
 def build_resized(config, image_size, cache_dir):
     """Writes the resized cache of ``config`` (a DataConfig, read from its originals); returns its description."""
+    from pear_tf.data import resized, sources
+
     config = dataclasses.replace(config, data_format="files", data_service_address=None)
     return resized.write_cache(sources.load_splits(config, image_size), config, image_size, cache_dir)
 
 
-def define_flags():
-    cli.define_data_flags()
-    flags.DEFINE_enum(
-        "format",
-        "tfds",
-        ["tfds", "resized"],
-        "tfds: the TFDS build of ava or aadb from --manual_dir into --data_dir; resized: the decoded-image "
-        "cache of any --dataset (read from --data_dir as in training) into --cache_dir.",
-    )
-    flags.DEFINE_string("manual_dir", None, "The unpacked original data set (--format=tfds).")
-    flags.DEFINE_integer("image_size", 224, "The encoder input the cache is for (--format=resized).")
-
-
-def main(argv):
-    del argv
-    if FLAGS.format == "resized":
-        if not FLAGS.cache_dir:
-            raise app.UsageError("--format=resized needs --cache_dir, the folder to write the cache into.")
-        description = build_resized(cli.data_config_from_flags(), FLAGS.image_size, FLAGS.cache_dir)
-        for name, split in description["splits"].items():
-            print(f"{FLAGS.dataset} {name}: {split['count']} images of {description['resized_size']} px "
-                  f"in {len(split['shards'])} shard(s)")  # fmt: skip
-        skipped_file = os.path.join(FLAGS.cache_dir, resized.SKIPPED_FILE)
-        print(f"{description['skipped']} image(s) skipped; listed in {skipped_file}")
-        return
-    if FLAGS.dataset not in BUILDERS or not FLAGS.manual_dir:
-        raise app.UsageError(f"--format=tfds builds --dataset={'|'.join(sorted(BUILDERS))} from --manual_dir.")
-    data_dir = FLAGS.data_dir or os.path.expanduser("~/tensorflow_datasets")
-    builder, skipped = build(FLAGS.dataset, FLAGS.manual_dir, data_dir)
-    for name, split in builder.info.splits.items():
-        print(f"{FLAGS.dataset} {name}: {split.num_examples} examples")
-    print(f"{skipped} image(s) skipped; listed in {os.path.join(data_dir, FLAGS.dataset, 'skipped_images.txt')}")
-
-
 if __name__ == "__main__":
-    define_flags()
-    cli.key_flags_to_command()
-    app.run(main)
+    # `python -m pear_tf.data.build`, as typed before the command moved to the package root.
+    import runpy
+
+    runpy.run_module("pear_tf.build_data", run_name="__main__", alter_sys=True)

@@ -18,6 +18,7 @@ import os
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.attributes import ATTRIBUTE_NAMES, RatingScale
 from pear_tf.data import labels
 from pear_tf.data.layout import DataLayoutError
@@ -39,15 +40,20 @@ def csv_path(data_dir):
 def read_custom(data_dir, bins=tuple(range(1, 11)), seed=0):
     """Reads a ratings CSV into (train, validation, test) splits and its RatingScale."""
     path = csv_path(data_dir)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        rows = list(reader)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            rows = list(reader)
+    except UnicodeDecodeError:
+        raise errors.BadValue(f"--data_dir={data_dir!r}: {path} is not a text CSV (UTF-8).") from None
     vote_columns = [c for c in header if c.startswith("votes_")]
     if "path" not in header or not (vote_columns or "score" in header):
-        raise ValueError(f"{path}: the header needs 'path' and either 'score' or 'votes_<bin>' columns; got {header}.")
+        raise errors.BadValue(
+            f"{path}: the header needs 'path' and either 'score' or 'votes_<bin>' columns; got {header}."
+        )
     if not rows:
-        raise ValueError(f"{path}: no rows.")
+        raise errors.BadValue(f"{path}: no rows.")
     if vote_columns:
         vote_columns.sort(key=lambda c: float(c[len("votes_") :]))
         bins = tuple(float(c[len("votes_") :]) for c in vote_columns)
@@ -67,7 +73,7 @@ def read_custom(data_dir, bins=tuple(range(1, 11)), seed=0):
         names = np.array([r["split"].strip().lower() for r in rows])
         unknown = sorted(set(names) - set(SPLIT_NAMES))
         if unknown:
-            raise ValueError(f"{path}: split values must be {SPLIT_NAMES}; found {unknown}.")
+            raise errors.BadValue(f"{path}: split values must be {SPLIT_NAMES}; found {unknown}.")
     else:
         fraction = np.random.default_rng(seed).permutation(len(rows)) / len(rows)
         names = np.where(fraction < 0.8, "train", np.where(fraction < 0.9, "validation", "test"))

@@ -21,6 +21,7 @@ import os
 import numpy as np
 from absl import logging
 
+from pear_tf import errors
 from pear_tf.attributes import NUM_ATTRIBUTES, RatingScale
 from pear_tf.data import labels
 from pear_tf.data.layout import require
@@ -47,7 +48,7 @@ def read_worker_ratings(path):
         reader = csv.reader(f)
         header = [name.strip() for name in next(reader, [])]
         if header[:3] != ["worker", "imagePair", "score"]:
-            raise ValueError(f"{path}: expected the header 'worker, imagePair, score', got {header}.")
+            raise errors.BadValue(f"{path}: expected the header 'worker, imagePair, score', got {header}.")
         workers, images, scores = [], [], []
         for number, row in enumerate(reader, 2):
             cells = [cell.strip() for cell in row]
@@ -58,9 +59,9 @@ def read_worker_ratings(path):
                     raise ValueError
                 score = float(cells[2])
             except ValueError:
-                raise ValueError(f"{path}:{number}: expected worker, image, score; got {row}.") from None
+                raise errors.BadValue(f"{path}:{number}: expected worker, image, score; got {row}.") from None
             if score not in SCALE.bin_values:
-                raise ValueError(f"{path}:{number}: score {cells[2]!r} is not an integer on 1..5.")
+                raise errors.BadValue(f"{path}:{number}: score {cells[2]!r} is not an integer on 1..5.")
             workers.append(cells[0])
             images.append(cells[1])
             scores.append(score)
@@ -74,10 +75,10 @@ def read_test_workers(path=None):
         rows = [[cell.strip() for cell in row] for row in csv.reader(f)]
     rows = [row for row in rows if any(row)]
     if not rows or rows[0][0] != "ID":
-        raise ValueError(f"{path}: a test-worker list is a one-column CSV with the header 'ID'.")
+        raise errors.BadValue(f"{path}: a test-worker list is a one-column CSV with the header 'ID'.")
     ids = [row[0] for row in rows[1:]]
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{path}: repeated worker ids.")
+        raise errors.BadValue(f"{path}: repeated worker ids.")
     return tuple(ids)
 
 

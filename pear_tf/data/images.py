@@ -1,51 +1,33 @@
 """Reading image files for training without ever crashing or losing track of a bad one.
 
-``decode_checked`` decides whether encoded bytes can be used at all: empty data, a header
-declaring more than ``max_pixels`` (a decompression bomb, refused before any pixel is
-decoded), and anything TensorFlow's decoder (the SavedModel's) rejects. The training
-pipeline uses it and skips and lists bad files; the server checks only the header
-(pear_tf/serving/image_header.py) and lets the model decode.
-
-Files are decoded with TensorFlow's own decoder (the SavedModel's), so a photo means the
-same pixels in training and serving. A file that cannot be used (missing, empty,
-truncated, not an image, or with more pixels than ``max_pixels``) is skipped, and
-the ``SkipLog`` records its path and reason; the run writes them to
-``<model_dir>/skipped_images.txt``.
+Files are decoded by the one decode (pear_tf/data/host_decode.py: the SavedModel's own
+graph decode where it can, Pillow for the formats and colours it cannot), so a photo means
+the same pixels in training and serving. A file that cannot be used (missing, empty,
+truncated, not an image, a format whose extra is missing, or more pixels than
+``max_pixels``) is skipped, and the ``SkipLog`` records its path and reason; the run writes
+them to ``<model_dir>/skipped_images.txt``.
 """
 
-import io
 import os
 import threading
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from PIL import Image
 
-from pear_tf.errors import op_error_summary
+from pear_tf.data import host_decode
 
 # Data-set files: PIL's own decompression-bomb limit; larger images are refused before decoding.
-# (The server has its own, lower limit: REQUEST_MAX_PIXELS in pear_tf/serving/core.py.)
+# (The server and the SavedModel have their own limit: pear_tf.data.decode.MAX_PIXELS.)
 DATASET_MAX_PIXELS = 89_478_485
 
 
-def decode_checked(data, max_pixels):
+def decode_checked(data, max_pixels, target_side=None):
     """(uint8 RGB image [H, W, 3], None) or (None, the reason it cannot be used)."""
-    if not data:
-        return None, "empty (zero bytes)"
     try:
-        with Image.open(io.BytesIO(data)) as header:  # reads the header only
-            width, height = header.size
-    except Image.DecompressionBombError:
-        return None, "too many pixels declared (decompression bomb)"
-    except Exception:  # noqa: BLE001 - a format PIL does not know; TF's decoder decides below
-        width = height = 0
-    if width * height > max_pixels:
-        return None, f"{width}x{height} pixels declared, over the limit of {max_pixels}"
-    try:
-        return tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False).numpy(), None
-    except tf.errors.InvalidArgumentError as e:
-        return None, f"not decodable: {op_error_summary(e.message)}"
+        return host_decode.decode_bytes(data, target_side, max_pixels), None
+    except host_decode.ImageError as e:
+        return None, str(e)
 
 
 class SkipLog:
@@ -91,13 +73,16 @@ def missing_or_empty(path):
     return "empty file" if size == 0 else None
 
 
-def read_image(path, skip_log, max_pixels=DATASET_MAX_PIXELS):
-    """Reads and decodes one file to uint8 RGB, or records why not and returns None."""
+def read_image(path, skip_log, max_pixels=DATASET_MAX_PIXELS, target_side=None):
+    """Reads and decodes one file to upright uint8 RGB, or records why not and returns None.
+
+    ``target_side``: the side it will be resized to, so a large JPEG decodes at a DCT scale.
+    """
     reason = missing_or_empty(path)
     if reason is None:
         try:
             with open(path, "rb") as f:
-                image, reason = decode_checked(f.read(), max_pixels)
+                image, reason = decode_checked(f.read(), max_pixels, target_side)
         except OSError as e:
             image, reason = None, f"unreadable ({e.strerror})"
         if image is not None:
@@ -106,11 +91,11 @@ def read_image(path, skip_log, max_pixels=DATASET_MAX_PIXELS):
     return None
 
 
-def load_image_op(path, skip_log, max_pixels=DATASET_MAX_PIXELS):
+def load_image_op(path, skip_log, max_pixels=DATASET_MAX_PIXELS, target_side=None):
     """tf.data map function: path → (uint8 [H, W, 3] image, ok). Bad files give ok=False."""
 
     def load(path_tensor):
-        image = read_image(path_tensor.numpy().decode("utf-8"), skip_log, max_pixels)
+        image = read_image(path_tensor.numpy().decode("utf-8"), skip_log, max_pixels, target_side)
         if image is None:
             return np.zeros([1, 1, 3], np.uint8), False
         return image, True

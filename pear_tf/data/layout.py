@@ -2,8 +2,10 @@
 
 import os
 
+from pear_tf import errors
 
-class DataLayoutError(FileNotFoundError):
+
+class DataLayoutError(errors.NotFound):
     """--data_dir lacks files or folders of the expected layout; the message names each one."""
 
 

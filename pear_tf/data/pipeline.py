@@ -11,8 +11,9 @@ the labels.
 import numpy as np
 import tensorflow as tf
 
+from pear_tf import errors
 from pear_tf.data.images import DATASET_MAX_PIXELS, SkipLog, load_image_op
-from pear_tf.data.preprocessing import preprocess
+from pear_tf.data.preprocessing import preprocess, resize_size
 
 LABEL_KEYS = ("distribution", "attributes", "attribute_mask")
 # Carried along when a split of arrays has them: cached prior outputs, the example index,
@@ -51,13 +52,17 @@ def examples(split):
     return tf.data.Dataset.from_tensor_slices({key: split[key] for key in keys})
 
 
-def read_images(ds, skip_log, max_pixels=DATASET_MAX_PIXELS):
-    """Decodes each example's ``path`` into ``image`` (uint8); unreadable files go to ``skip_log``, not on."""
+def read_images(ds, skip_log, max_pixels=DATASET_MAX_PIXELS, image_size=None):
+    """Decodes each example's ``path`` into ``image`` (uint8); unreadable files go to ``skip_log``, not on.
+
+    ``image_size``: the encoder input the images are for (a large JPEG decodes at a DCT scale).
+    """
     if "path" not in ds.element_spec:
         return ds
+    target_side = resize_size(image_size) if image_size else None
 
     def load(example):
-        image, ok = load_image_op(example.pop("path"), skip_log, max_pixels)
+        image, ok = load_image_op(example.pop("path"), skip_log, max_pixels, target_side)
         return {**example, "image": image, "ok": ok}
 
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -82,7 +87,7 @@ def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log
     """
     ds = examples(split)
     if data_service_address and "path" in ds.element_spec:
-        raise ValueError(
+        raise errors.BadValue(
             "--data_service_address cannot read the original image files: each is checked in Python (PIL), "
             "which tf.data service workers cannot run. Build the resized cache first "
             "(python -m pear_tf.data.build --format=resized) and train with --data_format=resized."
@@ -92,7 +97,7 @@ def make_dataset(split, image_size, batch_size, training=False, seed=0, skip_log
         # Arrays and file lists shuffle fully; a streamed data set (decoded images) through a bounded buffer.
         buffer = size if isinstance(split, dict) else min(size or STREAM_SHUFFLE_BUFFER, STREAM_SHUFFLE_BUFFER)
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = read_images(ds, SkipLog() if skip_log is None else skip_log, max_pixels)
+    ds = read_images(ds, SkipLog() if skip_log is None else skip_log, max_pixels, image_size)
     if training:
         # One stateless seed pair per element, fresh each epoch.
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
@@ -139,7 +144,7 @@ def steps_per_epoch(split, batch_size):
     if size is None:
         size = int(split.reduce(0, lambda count, _: count + 1))
     if size < batch_size:
-        raise ValueError(f"--batch_size={batch_size} is larger than the train split ({size} examples).")
+        raise errors.BadValue(f"--batch_size={batch_size} is larger than the train split ({size} examples).")
     return size // batch_size
 
 

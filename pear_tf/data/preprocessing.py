@@ -1,9 +1,10 @@
 """The one preprocessing function: training, evaluation, SavedModel and TFLite share it.
 
-Images are resized to 256×256 (for the paper's 224 input; in general
-round(image_size·256/224)), then randomly cropped and flipped for training or centre
-cropped otherwise. The result is float32 RGB in 0..255; normalisation belongs to the
-backbone.
+It starts from decoded, upright RGB pixels (the one decode: pear_tf/data/decode.py in the
+graph, pear_tf/data/host_decode.py on the host). Images are resized to 256×256 (for the
+paper's 224 input; in general round(image_size·256/224)), then randomly cropped and
+flipped for training or centre cropped otherwise. The result is float32 RGB in 0..255;
+normalisation belongs to the backbone.
 """
 
 import tensorflow as tf
@@ -12,13 +13,6 @@ import tensorflow as tf
 def resize_size(image_size):
     """The side images are resized to before cropping: 256 for a 224 input."""
     return int(round(image_size * 256 / 224))
-
-
-def decode_image(image_bytes):
-    """Decodes JPEG, PNG, BMP or GIF (first frame) bytes to uint8 RGB [H, W, 3]."""
-    image = tf.io.decode_image(image_bytes, channels=3, dtype=tf.uint8, expand_animations=False)
-    image.set_shape([None, None, 3])
-    return image
 
 
 def resize(image, image_size):

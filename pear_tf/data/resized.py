@@ -28,6 +28,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from pear_tf import errors
 from pear_tf.attributes import RatingScale
 from pear_tf.data import pipeline, preprocessing
 from pear_tf.data.images import SkipLog
@@ -122,7 +123,7 @@ def _write_split(examples, name, image_size, cache_dir, skip_log, shard_bytes):
     files = [f"{name}-{i:05d}-of-{num_shards:05d}.tfrecord" for i in range(num_shards)]
     for stale in tf.io.gfile.glob(os.path.join(cache_dir, f"{name}-*.tfrecord")):
         tf.io.gfile.remove(stale)
-    ds = pipeline.read_images(examples, skip_log).map(
+    ds = pipeline.read_images(examples, skip_log, image_size=image_size).map(
         lambda ex: {**ex, "image": resize_for_cache(ex["image"], image_size)},
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
@@ -165,18 +166,18 @@ def load_resized_splits(config, image_size):
     """
     cache_dir = config.cache_dir
     if not cache_dir:
-        raise ValueError("--data_format=resized needs --cache_dir: the folder that "
+        raise errors.BadValue("--data_format=resized needs --cache_dir: the folder that "
                          "python -m pear_tf.data.build --format=resized --cache_dir=DIR wrote.")  # fmt: skip
     description = read_description(cache_dir)
     if description["image_size"] != image_size:
-        raise ValueError(
+        raise errors.BadValue(
             f"The resized cache in {cache_dir} holds {description['resized_size']} px images for "
             f"--image_size={description['image_size']}; this run has --image_size={image_size} (it needs "
             f"{resize_size(image_size)} px). Train with --image_size={description['image_size']}, or build a "
             f"cache for it: python -m pear_tf.data.build --format=resized --image_size={image_size} --cache_dir=NEW"
         )
     if description["dataset"] != config.dataset:
-        raise ValueError(f"The resized cache in {cache_dir} holds --dataset={description['dataset']}; "
+        raise errors.BadValue(f"The resized cache in {cache_dir} holds --dataset={description['dataset']}; "
                          f"this run has --dataset={config.dataset}.")  # fmt: skip
     datasets = [split_dataset(cache_dir, description, name) for name in SPLIT_NAMES]
     scale = RatingScale(**{**description["scale"], "bin_values": tuple(description["scale"]["bin_values"])})
@@ -187,14 +188,14 @@ def read_description(cache_dir):
     """The cache's description.json, checked to be one."""
     path = os.path.join(cache_dir, DESCRIPTION_FILE)
     if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"No resized cache in --cache_dir={cache_dir!r} ({DESCRIPTION_FILE} is missing). Build it first: "
             f"python -m pear_tf.data.build --format=resized --dataset=... --image_size=... --cache_dir={cache_dir}"
         )
     with tf.io.gfile.GFile(path) as f:
         description = json.load(f)
     if description.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} cache description (format {description.get('format')!r}).")
+        raise errors.BadValue(f"{path} is not a {FORMAT} cache description (format {description.get('format')!r}).")
     return description
 
 

@@ -1,27 +1,11 @@
-"""Start a tf.data service dispatcher or worker: input preprocessing on other machines' CPUs.
+"""tf.data service servers: a dispatcher, and workers that run the training pipeline's preprocessing.
 
-One dispatcher, any number of workers; training sends its pipeline to the dispatcher:
-
-    python -m pear_tf.data.service --role=dispatcher --port=5050
-    python -m pear_tf.data.service --role=worker --port=5051 --dispatcher_address=HOST:5050
-    python -m pear_tf.train --data_format=resized --cache_dir=DIR --data_service_address=grpc://HOST:5050
-
-The workers read the resized cache (pear_tf.data.resized) themselves, so --cache_dir must
-name the same folder on every machine (a shared file system, or gs://). Each worker runs
-the training pipeline's read, shuffle, random crop and flip and batching on the splits
-(shard files) the dispatcher hands it; training receives the batches (see
-pipeline.distribute). The command serves until it is stopped.
+The command is ``python -m pear_tf.data_service`` (``python -m pear_tf.data.service`` runs
+it too); here are the servers it starts, which read no flags. Training reaches them with
+``--data_service_address`` (see pipeline.distribute). TensorFlow is imported inside the
+functions, so that ``python -m pear_tf.data.service`` reaches the command, which loads it
+without its start-up noise, first.
 """
-
-import socket
-
-from absl import app, flags
-
-from pear_tf import cli
-
-import tensorflow as tf  # after pear_tf.cli, which loads TensorFlow quietly
-
-FLAGS = flags.FLAGS
 
 
 def start_dispatcher(port=0, work_dir=None):
@@ -30,6 +14,8 @@ def start_dispatcher(port=0, work_dir=None):
     With ``work_dir`` it journals its state there (fault-tolerant mode), so a restarted
     dispatcher carries on with the jobs in progress.
     """
+    import tensorflow as tf
+
     config = tf.data.experimental.service.DispatcherConfig(
         port=port, work_dir=work_dir, fault_tolerant_mode=bool(work_dir)
     )
@@ -45,38 +31,16 @@ def start_worker(dispatcher_address, port=0, worker_address=None):
       worker_address: the address clients reach this worker at, ``%port%`` standing for
         its port; None is TensorFlow's ``localhost:%port%`` (one machine only).
     """
+    import tensorflow as tf
+
     config = tf.data.experimental.service.WorkerConfig(
         dispatcher_address=dispatcher_address.removeprefix("grpc://"), port=port, worker_address=worker_address
     )
     return tf.data.experimental.service.WorkerServer(config)
 
 
-def define_flags():
-    flags.DEFINE_enum("role", None, ["dispatcher", "worker"], "Which server to run.")
-    flags.DEFINE_integer("port", 5050, "Port to serve on.")
-    flags.DEFINE_string("dispatcher_address", None, "The dispatcher's host:port (--role=worker).")
-    flags.DEFINE_string(
-        "worker_address", None, "host:%port% that training reaches this worker at (default: this host's name)."
-    )
-    flags.DEFINE_string("work_dir", None, "Dispatcher journal folder: a restarted dispatcher resumes its jobs.")
-    flags.mark_flag_as_required("role")
-
-
-def main(argv):
-    del argv
-    if FLAGS.role == "dispatcher":
-        server = start_dispatcher(FLAGS.port, FLAGS.work_dir)
-        print(f"tf.data service dispatcher at {server.target}: train with --data_service_address={server.target}")
-    else:
-        if not FLAGS.dispatcher_address:
-            raise app.UsageError("--role=worker needs --dispatcher_address=HOST:PORT.")
-        address = FLAGS.worker_address or f"{socket.gethostname()}:%port%"
-        server = start_worker(FLAGS.dispatcher_address, FLAGS.port, address)
-        print(f"tf.data service worker on port {FLAGS.port}, registered with {FLAGS.dispatcher_address}")
-    server.join()
-
-
 if __name__ == "__main__":
-    define_flags()
-    cli.key_flags_to_command()
-    app.run(main)
+    # `python -m pear_tf.data.service`, as typed before the command moved to the package root.
+    import runpy
+
+    runpy.run_module("pear_tf.data_service", run_name="__main__", alter_sys=True)

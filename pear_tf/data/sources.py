@@ -2,6 +2,7 @@
 
 from absl import logging
 
+from pear_tf import errors
 from pear_tf.data import aadb, ava, custom, synthetic
 from pear_tf.data.preprocessing import resize_size
 from pear_tf.data.splits import DATASETS, Splits
@@ -44,4 +45,4 @@ def load_splits(config, image_size):
             config.data_dir, config.validation_fraction, config.seed, config.test_workers
         )
         return Splits(*splits, scale, dropped)
-    raise ValueError(f"--dataset={config.dataset!r} is not one of {DATASETS}.")
+    raise errors.BadValue(f"--dataset={config.dataset!r} is not one of {DATASETS}.")

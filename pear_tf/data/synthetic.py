@@ -6,12 +6,10 @@ latent quality is a weighted sum of them, and simulated raters vote around it wi
 noise. Everything is deterministic from (seed, index), so image i is the same whatever
 the set's size. The generative rule is written out in docs/datasets.md.
 
-    python -m pear_tf.data.synthetic --out=DIR --count=4 --image_size=64
-writes a few sample PNGs (e.g. to score with pear_tf.predict);
-    python -m pear_tf.data.synthetic --layout=ava|aadb|flickr_aes --out=DIR --image_size=64
-writes the whole set as AVA, AADB or FLICKR-AES ship, so the real readers can be run end
-to end. The FLICKR-AES-like set has workers with personal tastes over the attributes
-(personal_set), for personalisation.
+The command ``python -m pear_tf.synthetic_data`` (or ``python -m pear_tf.data.synthetic``)
+writes sample PNGs or the whole set in AVA's, AADB's or FLICKR-AES's layout, so the real
+readers can be run end to end. The FLICKR-AES-like set has workers with personal tastes
+over the attributes (personal_set), for personalisation.
 """
 
 import colorsys
@@ -24,6 +22,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from pear_tf import errors
 from pear_tf.attributes import AADB_SCALE, ATTRIBUTE_NAMES, AVA_SCALE
 
 # Weight of each attribute in the latent quality; "scene" is content beyond them.
@@ -355,7 +354,7 @@ def personal_set(sizes=FLICKR_SIZES, seed=0, train_workers=FLICKR_TRAIN_WORKERS)
     generic, num_test, per_test = (int(n) for n in sizes)
     known = read_test_workers()
     if num_test > len(known):
-        raise ValueError(f"at most {len(known)} test workers (the shipped list); asked for {num_test}.")
+        raise errors.BadValue(f"at most {len(known)} test workers (the shipped list); asked for {num_test}.")
     rng = np.random.default_rng([seed, 3])
     alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
     trainers = tuple("A" + "".join(rng.choice(alphabet, 13)) for _ in range(train_workers))
@@ -407,39 +406,8 @@ def write_flickr_aes_layout(out_dir, sizes=FLICKR_SIZES, size=73, seed=0):
 LAYOUTS = {"ava": write_ava_layout, "aadb": write_aadb_layout, "flickr_aes": write_flickr_aes_layout}
 
 
-def main(argv):
-    del argv
-    from pear_tf.data.preprocessing import resize_size
-
-    cfg = flags.FLAGS
-    size = resize_size(cfg.image_size)
-    if cfg.layout:
-        sizes = tuple(int(n) for n in (cfg.personal_sizes if cfg.layout == "flickr_aes" else cfg.sizes))
-        print(
-            f"Wrote the synthetic set in the {cfg.layout.upper()} layout "
-            f"to {LAYOUTS[cfg.layout](cfg.out, sizes, size, cfg.seed)}"
-        )
-        return
-    for path in write_samples(cfg.out, cfg.count, cfg.flavour, size, cfg.seed):
-        print(path)
-
-
 if __name__ == "__main__":
-    from absl import app, flags
+    # `python -m pear_tf.data.synthetic`, as typed before the command moved to the package root.
+    import runpy
 
-    from pear_tf import startup
-
-    startup.import_tensorflow_quietly()  # before the layouts' readers load TensorFlow
-
-    flags.DEFINE_string("out", "samples", "Output folder.")
-    flags.DEFINE_enum("layout", None, sorted(LAYOUTS), "Write the whole set in AVA's, AADB's or FLICKR-AES's layout.")
-    flags.DEFINE_list("sizes", ["4800", "300", "600"], "With --layout=ava|aadb: train, validation, test sizes.")
-    flags.DEFINE_list(
-        "personal_sizes", [str(n) for n in FLICKR_SIZES],
-        "With --layout=flickr_aes: generic images, test workers, images per test worker.",
-    )  # fmt: skip
-    flags.DEFINE_integer("count", 4, "Without --layout: how many sample PNGs.")
-    flags.DEFINE_enum("flavour", "aadb", sorted(FLAVOURS), "Without --layout: the flavour of the samples.")
-    flags.DEFINE_integer("image_size", 224, "Encoder input size; images are rendered at its resize size.")
-    flags.DEFINE_integer("seed", 0, "Seed of the synthetic set.")
-    app.run(main)
+    runpy.run_module("pear_tf.synthetic_data", run_name="__main__", alter_sys=True)

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from pear_tf import metrics
+from pear_tf import errors, metrics
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
 from pear_tf.evaluation import analysis, scoring
@@ -63,10 +63,10 @@ def evaluate(model_path, data_config, split="test", batch_size=64, bootstrap=0, 
     """Scores ``split`` of the data set with the model; returns (report, predictions)."""
     score, description = load_scorer(model_path)
     if split not in ("train", "validation", "test"):
-        raise ValueError(f"--split={split!r}: expected train, validation or test.")
+        raise errors.BadValue(f"--split={split!r}: expected train, validation or test.")
     splits = sources.load_splits(data_config, description["image_size"])
     if list(splits.scale.bin_values) != description["bin_values"]:
-        raise ValueError(
+        raise errors.BadValue(
             f"{model_path} rates on the bins {description['bin_values']}, but --dataset={data_config.dataset} "
             f"uses {list(splits.scale.bin_values)}: evaluate a model on the data set (scale) it was trained for."
         )

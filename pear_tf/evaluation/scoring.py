@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from pear_tf import metrics
+from pear_tf.model.rating_model import model_input
 
 
 def scoring_function(model, with_content=False):
@@ -30,7 +31,7 @@ def predict_dataset(model, dataset, verbose=0, with_content=False, score=None, l
     batches = []
     progbar = keras.utils.Progbar(None, verbose=verbose, unit_name="batch")
     for i, batch in enumerate(dataset):
-        outputs = {key: value.numpy() for key, value in score(batch["image"]).items()}
+        outputs = {key: value.numpy() for key, value in score(model_input(batch)).items()}
         outputs["true_distribution"] = batch["distribution"].numpy()
         outputs["true_attributes"] = batch["attributes"].numpy()
         outputs["attribute_mask"] = batch["attribute_mask"].numpy()

@@ -11,6 +11,8 @@ import json
 import os
 import platform
 
+from pear_tf import errors
+
 PAPER_FIGURES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "pipelines", "table1", "paper.json"
 )
@@ -147,6 +149,8 @@ def render(runs_dir, paper, smoke=False):
 
 def write_table(runs_dir, output=None, paper_path=PAPER_FIGURES, smoke=False):
     """Writes table1.md (default ``<runs_dir>/table1.md``) and prints it; returns its path."""
+    if not os.path.isdir(runs_dir):
+        raise errors.NotFound(f"--runs={runs_dir!r} is not a folder: give the folder pipelines/table1.sh trained into.")
     with open(paper_path) as f:
         paper = json.load(f)
     text = render(runs_dir, paper, smoke)

@@ -26,6 +26,7 @@ import tempfile
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.exporting import tflite_metadata
 from pear_tf.exporting.agreement import AgreementError, agreement, reference_scores
 from pear_tf.exporting.converter import convert_in_subprocess
@@ -78,7 +79,7 @@ def export_auto(path, output, images, acceptance, input_type, float_dtype):
     ``images``: tflite.Images (calibration and check images); ``acceptance``: tflite.Acceptance.
     """
     if images.check is None:
-        raise ValueError("--tflite=auto needs --check_images (it chooses on the check's agreement).")
+        raise errors.BadValue("--tflite=auto needs --check_images (it chooses on the check's agreement).")
     checked = as_input(images.check, "uint8").astype(np.float32) if input_type == "uint8" else images.check
     reference = reference_scores(path, checked)
     with tempfile.TemporaryDirectory() as scratch:

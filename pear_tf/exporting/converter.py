@@ -18,6 +18,7 @@ import tempfile
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.exporting import tflite_metadata
 from pear_tf.inference.tflite import as_input
 
@@ -38,7 +39,7 @@ def parse_float_layers(value):
     except ValueError:
         count = -1
     if count < 0:
-        raise ValueError(f"--int8_float_layers={value!r}: give auto, none, or a number of layers (0, 1, 2, ...).")
+        raise errors.BadValue(f"--int8_float_layers={value!r}: give auto, none, or a number of layers (0, 1, 2, ...).")
     return count
 
 
@@ -47,10 +48,10 @@ def scoring_converter(saved_model_dir, input_type="float32"):
     import tensorflow as tf
 
     if input_type not in INPUT_TYPES:
-        raise ValueError(f"--tflite_input={input_type!r} is not one of {INPUT_TYPES}.")
+        raise errors.BadValue(f"--tflite_input={input_type!r} is not one of {INPUT_TYPES}.")
     loaded = tf.saved_model.load(saved_model_dir)
     if not hasattr(loaded, "predict_images_deterministic"):
-        raise ValueError(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
+        raise errors.BadValue(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
     function = loaded.predict_images_deterministic.get_concrete_function()
     if input_type == "uint8":
         shape = function.structured_input_signature[0][0].shape
@@ -77,9 +78,9 @@ def convert(saved_model_dir, variant, output, representative=None, input_type="f
     import tensorflow as tf
 
     if variant not in VARIANTS:
-        raise ValueError(f"--tflite={variant!r} is not one of {VARIANTS}.")
+        raise errors.BadValue(f"--tflite={variant!r} is not one of {VARIANTS}.")
     if variant in CALIBRATED and (representative is None or not len(representative)):
-        raise ValueError(f"--tflite={variant} needs --representative_data (a few hundred images).")
+        raise errors.BadValue(f"--tflite={variant} needs --representative_data (a few hundred images).")
     converter = scoring_converter(saved_model_dir, input_type)
     if variant != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -38,6 +38,7 @@ import tempfile
 import numpy as np
 from scipy import stats
 
+from pear_tf import errors
 from pear_tf.exporting.agreement import reference_scores, search_images, tflite_scores
 from pear_tf.exporting.converter import calibration_dataset, run_job, scoring_converter
 from pear_tf.exporting.float16_weights import float32_weights_to_float16
@@ -211,7 +212,7 @@ def keep_layers_in_float(saved_model_dir, output, representative, source, image_
       and ``invoke_ms`` of both.
     """
     if float_layers == "auto" and not check_images:
-        raise ValueError("--int8_float_layers=auto needs --check_images (the search scores twice as many of its own).")
+        raise errors.BadValue("--int8_float_layers=auto needs --check_images (the search scores twice as many of its own).")
     images, which = search_images(source, image_size, 2 * (check_images or 10), calibrated, check_images)
     with tempfile.TemporaryDirectory() as scratch:
         report_path = os.path.join(scratch, "report.json")

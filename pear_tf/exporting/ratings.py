@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from pear_tf import metrics
+from pear_tf import errors
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
 from pear_tf.data.splits import DataConfig
@@ -47,7 +48,7 @@ class LabelledSet:
 def labelled_batches(labelled, image_size, batch_size=50):
     """(batches of the evaluation pipeline, the rating scale, the skip log) of a LabelledSet."""
     if labelled.split not in SPLITS:
-        raise ValueError(f"--eval_data={labelled.split!r}: give one of {', '.join(SPLITS)}.")
+        raise errors.BadValue(f"--eval_data={labelled.split!r}: give one of {', '.join(SPLITS)}.")
     splits = sources.load_splits(labelled.data, image_size)
     names = ("train", "validation", "test") if labelled.split == "all" else (labelled.split,)
     skip_log = SkipLog(splits.dropped)
@@ -72,7 +73,7 @@ def ratings_srcc(saved_model_dir, tflite_files, labelled, image_size):
     batches, scale, skip_log = labelled_batches(labelled, image_size)
     bins = list(read_metadata(saved_model_dir)["bin_values"])
     if bins != list(scale.bin_values):
-        raise ValueError(f"{saved_model_dir} rates on the bins {bins}, but --eval_data is {labelled}, on the bins "
+        raise errors.BadValue(f"{saved_model_dir} rates on the bins {bins}, but --eval_data is {labelled}, on the bins "
                          f"{list(scale.bin_values)}: give a labelled set on the model's scale.")  # fmt: skip
     signature = tf.saved_model.load(saved_model_dir).signatures["predict_images"]
     scorers = {name: TFLiteScorer(path) for name, path in tflite_files.items()}

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from pear_tf import errors
 from pear_tf.data import pipeline, sources, synthetic
 from pear_tf.data.images import SkipLog, read_image
 from pear_tf.data.preprocessing import preprocess, resize_size
@@ -48,7 +49,7 @@ def training_split(saved_model_dir):
         return TrainingSplit(data_config_from_dict(data))
     if metadata.get("training_flags"):
         return TrainingSplit(data_config_from_flag_lines(metadata["training_flags"]))
-    raise ValueError(
+    raise errors.BadValue(
         f"{saved_model_dir} does not record the data it was trained on (not exported from a pear_tf.train run): "
         "give --representative_data=FOLDER (photos like the app's) or 'synthetic'."
     )
@@ -81,9 +82,9 @@ def representative_images(source, image_size, count=200, seed=0, skip=0):
             if (image := read_image(path, skip_log)) is not None
         ]
     else:
-        raise FileNotFoundError(f"--representative_data={source!r}: give a folder of images, 'synthetic' or 'train'.")
+        raise errors.NotFound(f"--representative_data={source!r}: give a folder of images, 'synthetic' or 'train'.")
     if not raw:
-        raise ValueError(f"--representative_data={source!r} holds no readable image.")
+        raise errors.BadValue(f"--representative_data={source!r} holds no readable image.")
     return np.stack([preprocess(image, image_size).numpy() for image in raw])
 
 
@@ -96,7 +97,7 @@ def _training_images(source, image_size, count, skip):
     try:
         train = sources.load_splits(config, image_size).train
     except FileNotFoundError as error:
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"The model's training data, {source}, cannot be read here ({error}). Give --representative_data=FOLDER "
             "(photos like the app's) or 'synthetic'."
         ) from None
@@ -108,7 +109,7 @@ def _training_images(source, image_size, count, skip):
         order = np.arange(size) if config.dataset == "synthetic" else np.random.default_rng(0).permutation(size)
         index = order[skip : skip + count]
         if not len(index):
-            raise ValueError(f"{source} has no image past the first {skip}.")
+            raise errors.BadValue(f"{source} has no image past the first {skip}.")
         subset = {key: value[index] for key, value in train.items()}
     batches = []
     progbar = keras.utils.Progbar(count, unit_name="image")
@@ -116,5 +117,5 @@ def _training_images(source, image_size, count, skip):
         batches.append(batch["image"].numpy())
         progbar.add(len(batches[-1]))
     if not batches:
-        raise ValueError(f"{source} has no readable image past the first {skip}.")
+        raise errors.BadValue(f"{source} has no readable image past the first {skip}.")
     return np.concatenate(batches)

@@ -16,10 +16,10 @@ import dataclasses
 import io
 import json
 import os
+import sys
 import time
 
 import apache_beam as beam
-import tensorflow as tf
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes, FileMetadata
 from apache_beam.io.filesystems import FileSystems
@@ -27,10 +27,21 @@ from apache_beam.metrics import Metrics, MetricsFilter
 from apache_beam.ml.inference.base import ModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from pear_tf.errors import op_error_summary
-from pear_tf.inference.metadata import read_metadata
-from pear_tf.inference.saved_model import SavedModelScorer
-from pear_tf.inference.versions import latest_version_dir
+from pear_tf import startup
+
+# Beam's worker processes import this module first (unpickling the pipeline's functions):
+# TensorFlow is loaded there without its native start-up noise (CUDA probing), as commands do.
+tf = startup.import_tensorflow_quietly()
+
+from pear_tf.data.host_decode import ImageError  # noqa: E402
+from pear_tf.errors import BadValue, NotFound, op_error_summary  # noqa: E402
+from pear_tf.inference import sizing as sizing_lib  # noqa: E402
+from pear_tf.inference.metadata import read_metadata  # noqa: E402
+from pear_tf.inference.precision import PrecisionError  # noqa: E402
+from pear_tf.inference.scorer import open_scorer  # noqa: E402
+from pear_tf.inference.tflite_bulk import is_tflite, local_copy  # noqa: E402
+from pear_tf.inference.tflite import read_tflite_metadata  # noqa: E402
+from pear_tf.inference.versions import latest_version_dir  # noqa: E402
 
 FORMATS = ("jsonl", "parquet", "csv")
 NAMESPACE = "pear_tf"  # of the Beam counters `scored` and `failed`
@@ -51,6 +62,12 @@ class BeamScoreConfig:
       min_score: when set, PREFIX-selected-*.txt lists the paths scoring at or above it.
       batch_size: images per model call (Beam's BatchElements works up to it).
       image_key, path_key: the Example features holding the encoded image and its path.
+      precision: a SavedModel's (None: as exported; float32, bfloat16, or auto: decided by each worker's
+        own CPU, inference/precision.py). A .tflite model computes as it was converted.
+      intra_op_threads, inter_op_threads: each worker process's TensorFlow pools (LiteRT: its threads);
+        0: the machine's cores ÷ worker_processes (inference/sizing.py).
+      worker_processes: scoring processes per machine (0: from the runner's options).
+      pin_workers: pin each worker process to its own cores.
     """
 
     model: str
@@ -63,6 +80,11 @@ class BeamScoreConfig:
     batch_size: int = 16
     image_key: str = "image/encoded"
     path_key: str = "image/filename"
+    precision: str = None
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    worker_processes: int = 0
+    pin_workers: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,9 +102,14 @@ class ModelInfo:
 
 
 def model_info(model_path):
-    """ModelInfo of a base folder (its latest version) or a version folder, from its metadata asset."""
+    """ModelInfo of a base folder (its latest version) or a version folder, from its metadata asset.
+
+    A .tflite file's comes from the metadata in its flatbuffer (its model's name and version).
+    """
     # Local paths made absolute (workers may start elsewhere); not a URL: gs://b would become gs:/b.
     path = model_path.rstrip("/") if "://" in model_path else os.path.abspath(model_path)
+    if is_tflite(path):
+        return tflite_model_info(path)
     version_dir = latest_version_dir(path).rstrip("/")
     metadata = read_metadata(version_dir)
     folder = os.path.basename(version_dir)
@@ -92,6 +119,24 @@ def model_info(model_path):
     return ModelInfo(version_dir, name, int(folder) if numbered else None, tuple(metadata["attribute_names"]))
 
 
+def tflite_model_info(path):
+    """ModelInfo of a .tflite file (NotFound or BadValue naming it: missing, or without pear_metadata)."""
+    if not tf.io.gfile.exists(path):
+        raise NotFound(f"--model={path!r} does not exist.")
+    metadata = read_tflite_metadata(local_copy(path))
+    if metadata is None:
+        raise BadValue(f"--model={path!r} carries no pear_metadata: export it again with pear_tf.export --tflite.")
+    model = metadata.get("model", {})
+    version = str(model.get("version", ""))
+    name = model.get("name") or os.path.splitext(os.path.basename(path))[0]
+    return ModelInfo(path, name, int(version) if version.isdigit() else None, tuple(metadata["attribute_names"]))
+
+
+def read_model_metadata(model_path):
+    """The metadata of the model behind ModelInfo.version_dir: a SavedModel version or a .tflite file."""
+    return read_tflite_metadata(local_copy(model_path)) if is_tflite(model_path) else read_metadata(model_path)
+
+
 def check_config(config):
     """The ModelInfo, once everything that can fail before the pipeline starts has been checked.
 
@@ -99,21 +144,25 @@ def check_config(config):
     a pattern or list with nothing in it, an unwritable --output, an unknown --format.
     """
     if config.format not in FORMATS:
-        raise ValueError(f"--format={config.format!r}: use one of {', '.join(FORMATS)}.")
+        raise BadValue(f"--format={config.format!r}: use one of {', '.join(FORMATS)}.")
     if not (config.inputs or config.input_list or config.input_tfrecord):
-        raise ValueError("Nothing to score: give --input=PATTERN, --input_list=FILE or --input_tfrecord=PATTERN.")
+        raise BadValue("Nothing to score: give --input=PATTERN, --input_list=FILE or --input_tfrecord=PATTERN.")
     if config.batch_size < 1:
-        raise ValueError(f"--batch_size={config.batch_size}: it must be at least 1.")
+        raise BadValue(f"--batch_size={config.batch_size}: it must be at least 1.")
     info = model_info(config.model)
-    _check_signature(info.version_dir)
+    if is_tflite(info.version_dir):
+        if config.precision is not None:
+            raise PrecisionError(f"--precision applies to SavedModels; {config.model} computes as it was converted.")
+    else:
+        _check_signature(info.version_dir)
     for flag, pattern in [("--input", p) for p in config.inputs] + [("--input_tfrecord", config.input_tfrecord)]:
         if pattern and os.path.isdir(pattern):
-            raise ValueError(
+            raise BadValue(
                 f"{flag}={pattern!r} is a folder: give a pattern, e.g. {pattern}/*.jpg, or {pattern}/** "
                 "for its subfolders too."
             )
         if pattern and not _match(flag, pattern, limit=1):
-            raise FileNotFoundError(f"{flag}={pattern!r} matches no files.")
+            raise NotFound(f"{flag}={pattern!r} matches no files.")
     if config.input_list:
         _check_list(config.input_list)
     _check_writable(config.output)
@@ -127,7 +176,7 @@ def _check_signature(version_dir):
     with tf.io.gfile.GFile(os.path.join(version_dir, "saved_model.pb"), "rb") as f:
         signatures = saved_model_pb2.SavedModel.FromString(f.read()).meta_graphs[0].signature_def
     if "serving_default" not in signatures or "image_bytes" not in signatures["serving_default"].inputs:
-        raise ValueError(
+        raise BadValue(
             f"--model={version_dir!r} has no serving_default signature on image_bytes: "
             "export it with pear_tf.export (or pear_tf.train)."
         )
@@ -137,20 +186,20 @@ def _match(flag, pattern, limit=None):
     try:
         return FileSystems.match([pattern], limits=[limit])[0].metadata_list
     except Exception as e:  # a filesystem Beam cannot reach or does not know (missing gcs extra, bad scheme)
-        raise ValueError(f"{flag}={pattern!r}: {e}") from None
+        raise BadValue(f"{flag}={pattern!r}: {e}") from None
 
 
 def _check_list(list_file):
     if not FileSystems.exists(list_file):
-        raise FileNotFoundError(f"--input_list={list_file!r} does not exist.")
+        raise NotFound(f"--input_list={list_file!r} does not exist.")
     with FileSystems.open(list_file, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         if not any(_list_entry(line.decode("utf-8", "replace")) for line in f):
-            raise ValueError(f"--input_list={list_file!r} lists no paths (one path a line).")
+            raise BadValue(f"--input_list={list_file!r} lists no paths (one path a line).")
 
 
 def _check_writable(prefix):
     if prefix.endswith(("/", "\\")) or os.path.isdir(prefix):
-        raise ValueError(
+        raise BadValue(
             f"--output={prefix!r} is a folder; give a file prefix in it, e.g. {prefix.rstrip('/')}/scores."
         )
     probe = f"{prefix}-write-check"
@@ -158,7 +207,7 @@ def _check_writable(prefix):
         FileSystems.create(probe).close()
         FileSystems.delete([probe])
     except Exception as e:  # any filesystem's error: read-only, missing bucket, a file where a folder should be
-        raise ValueError(f"--output={prefix!r} is not writable: {e}") from None
+        raise BadValue(f"--output={prefix!r} is not writable: {e}") from None
 
 
 def _list_entry(line):
@@ -253,6 +302,9 @@ def score_batch(scorer, batch, info):
     paths, data = [p for p, _ in batch], [d for _, d in batch]
     try:
         return _score_rows(scorer.score_bytes(data), paths, info)
+    except ImageError as e:
+        if len(batch) == 1:
+            return [{"path": paths[0], "error": f"could not decode: {e}"}]
     except tf.errors.OpError as e:
         if len(batch) == 1:
             verb = "decode" if isinstance(e, tf.errors.InvalidArgumentError) else "score"
@@ -276,19 +328,28 @@ def _score_rows(outputs, paths, info):
 
 
 class PearModelHandler(ModelHandler):
-    """Beam's RunInference handler for a pear_tf SavedModel: (path, bytes) in, row dicts out.
+    """Beam's RunInference handler for a pear_tf SavedModel or .tflite file: (path, bytes) in, row dicts out.
 
-    One SavedModelScorer (tf.saved_model.load, ``serving_default`` on encoded bytes) per worker
-    process; Beam's own TF handler loads through tf.keras, which Keras 3 cannot do for a SavedModel.
+    One scorer per worker process (RunInference shares it among the process's threads):
+    SavedModelScorer (tf.saved_model.load, ``serving_default`` on encoded bytes) or, for a .tflite
+    file, TFLiteBulkScorer. Beam's own TF handler loads through tf.keras, which Keras 3 cannot do
+    for a SavedModel. Before loading, the process sizes itself (``sizing``: threads from its
+    machine's cores ÷ the processes on it, optionally pinned) and resolves ``precision`` on its own CPU.
     """
 
-    def __init__(self, info, batch_size=16):
+    def __init__(self, info, batch_size=16, precision=None, sizing=None):
         # min = max: full batches, as pear_tf.predict makes; BatchElements' adaptive sizes start at 1.
         super().__init__(min_batch_size=batch_size, max_batch_size=batch_size)
         self.info = info
+        self.precision = precision
+        self.sizing = sizing or sizing_lib.WorkerSizing()
 
     def load_model(self):
-        return SavedModelScorer(self.info.version_dir)
+        # TensorFlow's pools are sized for a .tflite model too: the host decode's resize runs on them.
+        threads, described = sizing_lib.size_this_process(self.sizing)
+        scorer = open_scorer(self.info.version_dir, self.precision, threads)
+        print(f"pear_tf worker {os.getpid()}: {described}; computes in {scorer.precision}.", file=sys.stderr)
+        return scorer
 
     def run_inference(self, batch, model, inference_args=None):
         return score_batch(model, batch, self.info)
@@ -322,12 +383,19 @@ class CountAndRoute(beam.DoFn):
             yield row
 
 
+def worker_sizing(config, options):
+    """How each scoring process sizes itself (inference/sizing.py), from ``config`` and the runner's options."""
+    processes = config.worker_processes or sizing_lib.processes_per_machine(options)
+    # A tag per pipeline run: the slot lock files of two pipelines on one machine do not collide.
+    tag = f"pear_tf-{os.getpid()}-{int(time.time())}"
+    return sizing_lib.WorkerSizing(processes, config.intra_op_threads, config.inter_op_threads, config.pin_workers, tag)
+
+
 def build_pipeline(pipeline, config, info):
     """Adds reading, scoring and writing to ``pipeline``: every input image ends in the scores or the errors."""
     images, read_errors = read_images(pipeline, config)
-    scored, failures = (
-        images | "Score" >> RunInference(PearModelHandler(info, config.batch_size)).with_exception_handling()
-    )
+    handler = PearModelHandler(info, config.batch_size, config.precision, worker_sizing(config, pipeline.options))
+    scored, failures = images | "Score" >> RunInference(handler).with_exception_handling()
     batch_errors = failures.failed_inferences | "FailedBatches" >> beam.FlatMap(_failed_batch_rows)
     rows = (
         (scored, read_errors, batch_errors)

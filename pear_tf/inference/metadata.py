@@ -5,6 +5,7 @@ import os
 
 import tensorflow as tf
 
+from pear_tf import errors
 from pear_tf.inference.versions import METADATA_FILE
 
 # The README section to read when a model was trained on the embedded synthetic set.
@@ -18,7 +19,7 @@ def read_metadata(version_dir):
         with tf.io.gfile.GFile(path) as f:  # gs:// and other filesystems TensorFlow knows
             return json.load(f)
     except (FileNotFoundError, tf.errors.NotFoundError):
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"{version_dir} has no {METADATA_FILE} asset: it was not exported by pear_tf (export it again)."
         ) from None
 

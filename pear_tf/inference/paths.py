@@ -2,7 +2,8 @@
 
 import os
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+# Every format the one decode reads (pear_tf/data/host_decode.py).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".heic", ".heif", ".avif")
 
 
 def expand_paths(paths):

@@ -2,9 +2,11 @@
 
 import csv
 import json
+import os
 
 import tqdm
 
+from pear_tf import errors
 from pear_tf.attributes import ATTRIBUTE_NAMES
 
 
@@ -35,6 +37,17 @@ def sort_rows(rows, order):
     if order == "path":
         return sorted(rows, key=lambda r: r["path"])
     return list(rows)
+
+
+def prepare_output(output):
+    """Creates ``output``'s folder, before any scoring; errors.BadValue when it cannot be written there."""
+    folder = os.path.dirname(os.path.abspath(output))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise errors.BadValue(f"--output={output!r}: cannot create its folder ({e.strerror}).") from None
+    if os.path.isdir(output) or not os.access(folder, os.W_OK):
+        raise errors.BadValue(f"--output={output!r} cannot be written: give a .csv or .jsonl file in your folder.")
 
 
 def write_rows(rows, output):

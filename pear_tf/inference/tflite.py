@@ -1,6 +1,7 @@
 """A .tflite PEAR model run by LiteRT's Interpreter, on the documented preprocessing.
 
-The preprocessing an app must match: decode to RGB, resize to round(S·256/224) square
+The preprocessing an app must match: decode to upright RGB (the EXIF orientation applied,
+sRGB, transparency on grey 128), resize to round(S·256/224) square
 (bilinear, antialiased), centre-crop S×S; then float32 0..255, or the uint8 values
 themselves for a file exported with ``--tflite_input=uint8``.
 
@@ -11,11 +12,14 @@ with LiteRT's own flatbuffer schema, no side file.
 """
 
 import json
+import os
 import time
 
 import numpy as np
 
-from pear_tf.data.preprocessing import decode_image, preprocess
+from pear_tf import errors
+from pear_tf.data import host_decode
+from pear_tf.data.preprocessing import preprocess, resize_size
 
 # The name of the Model.metadata entry whose buffer holds the JSON.
 METADATA_NAME = "pear_metadata"
@@ -56,7 +60,12 @@ class TFLiteScorer:
     def __init__(self, path, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter  # the [tflite] extra
 
-        self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        if not os.path.isfile(path):
+            raise errors.NotFound(f"--model={path!r}: no such file (python -m pear_tf.export --tflite writes one).")
+        try:
+            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        except ValueError as e:  # LiteRT's error for a file that is not a model
+            raise errors.BadValue(f"--model={path!r} is not a .tflite model: {e}") from None
         self.runner = self.interpreter.get_signature_runner()
         details = self.runner.get_input_details()
         self.input_name = next(iter(details))
@@ -120,6 +129,8 @@ def xnnpack_partitions(path, num_threads=None):
 
 
 def load_image(path, image_size):
-    """A file through the documented preprocessing (pear_tf's one preprocessing function)."""
-    with open(path, "rb") as f:
-        return preprocess(decode_image(f.read()), image_size).numpy()
+    """A file through the one decode and the one preprocessing: float32 [S, S, 3].
+
+    Raises host_decode.ImageError when the file cannot be used, OSError when it cannot be read.
+    """
+    return preprocess(host_decode.decode_file(path, resize_size(image_size)), image_size).numpy()

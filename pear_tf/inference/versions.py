@@ -8,6 +8,8 @@ import os
 
 import tensorflow as tf
 
+from pear_tf import errors
+
 # The export's metadata asset: <version>/assets/pear_metadata.json.
 METADATA_FILE = "pear_metadata.json"
 
@@ -26,7 +28,7 @@ def latest_version_dir(base_dir):
         return base_dir
     versions = list_versions(base_dir)
     if not versions:
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"{base_dir!r} holds no SavedModel versions (<base>/<number>/saved_model.pb); "
             "export one with python -m pear_tf.train or pear_tf.export."
         )

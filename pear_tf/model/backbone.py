@@ -11,22 +11,41 @@ its ImageNet weights were trained with:
 | mobilenet_v3_large / _small | x/127.5 − 1 (Keras's ``include_preprocessing``) | 960 / 576 |
 | efficientnet_b0 | x/255, minus the ImageNet mean, over its std (Keras's own layers) | 1280 |
 | tiny | x/127.5 − 1 | 128 |
+
+Modern encoders (docs/encoders.md): ConvNeXt and EfficientNetV2 from keras.applications
+(pear_tf.model.convnets), and the DINOv2, SigLIP and CLIP image towers of keras-hub
+(pear_tf.model.vision_transformers, the optional ``encoders`` extra). Each normalises
+inside as its weights were trained; the ViTs pool their tokens into one vector.
 """
 
+import dataclasses
 import os
 
 import keras
 
+from pear_tf import errors
+from pear_tf.errors import SettingsError
+import pear_tf.model.convnets as convnets
+import pear_tf.model.vision_transformers as vision_transformers
+
 RESNET50_FEATURES = 2048
 TINY_FEATURES = 128
-BACKBONES = ("resnet50", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "tiny")
+CONVNETS = (*convnets.CONVNEXT, *convnets.EFFICIENTNET_V2)
+VISION_TRANSFORMERS = tuple(vision_transformers.ENCODERS)
+BACKBONES = ("resnet50", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", *CONVNETS,
+             *VISION_TRANSFORMERS, "tiny")  # fmt: skip
+# The feature width of each published network (a backbone_config may change it: feature_width).
 FEATURES = {
     "resnet50": RESNET50_FEATURES,
     "mobilenet_v3_large": 960,
     "mobilenet_v3_small": 576,
     "efficientnet_b0": 1280,
+    **{name: spec[1] for name, spec in {**convnets.CONVNEXT, **convnets.EFFICIENTNET_V2}.items()},
+    **{name: vision_transformers.feature_width(name) for name in VISION_TRANSFORMERS},
     "tiny": TINY_FEATURES,
 }
+# The side each network's weights were trained at, the default --image_size (224 for the rest).
+NATIVE_IMAGE_SIZE = {name: spec[2] for name, spec in convnets.EFFICIENTNET_V2.items()}
 
 BATCHNORM_MOMENTUM = 0.99
 
@@ -63,17 +82,48 @@ def hard_swish(x):
     return keras.ops.relu6(x + 3.0) * (x * (1.0 / 6.0))
 
 
+def native_image_size(name):
+    """The input side ``name``'s weights were trained at: --image_size's default."""
+    return NATIVE_IMAGE_SIZE.get(name, 224)
+
+
 def _resolve_weights(weights, backbone="resnet50"):
     if weights in (None, "", "none", "None"):
         return None
+    if backbone in VISION_TRANSFORMERS:
+        family = vision_transformers.ENCODERS[backbone][0]
+        if weights == "imagenet" or not os.path.exists(weights):
+            raise errors.NotFound(
+                f"--backbone_weights={weights!r}: {'no such file or folder' if weights != 'imagenet' else 'not for'}"
+                f" {backbone}. Give a local keras-hub preset directory ({family.weights_from}: download it once "
+                "where there is internet, keras_hub.models.Backbone.from_preset(NAME).save_to_preset(DIR), and "
+                "copy DIR here) or a .weights.h5 file saved from the same tower; nothing is downloaded at run time."
+            )
+        return weights
     if weights == "imagenet":
         return "imagenet"
     if not os.path.exists(weights):
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"--backbone_weights={weights!r}: no such file. Give None, 'imagenet', or the path of a "
             f"{backbone} 'notop' weights file (from keras-applications, or saved from this backbone)."
         )
     return weights
+
+
+def resolve_backbone_config(config):
+    """A ModelConfig whose ``backbone_config`` names the architecture its weights hold.
+
+    With a keras-hub preset directory as weights, the architecture is the preset's (a
+    model rebuilt from a checkpoint, without the preset, then has the same variables);
+    otherwise the config is returned as it is.
+    """
+    if config.backbone not in VISION_TRANSFORMERS:
+        return config
+    weights = _resolve_weights(config.backbone_weights, config.backbone)  # a missing one is named now, not later
+    if weights is None or not os.path.isdir(weights):
+        return config
+    architecture, _ = vision_transformers.preset_architecture(config.backbone, weights)
+    return dataclasses.replace(config, backbone_config=architecture)
 
 
 def _tiny_backbone(image_size, name):
@@ -103,7 +153,7 @@ def _resnet50_backbone(image_size, weights, name):
 
 def _mobilenet_v3_backbone(image_size, weights, name, large):
     if image_size < 32:
-        raise ValueError(f"MobileNetV3 needs --image_size of at least 32 (got {image_size}).")
+        raise errors.BadValue(f"MobileNetV3 needs --image_size of at least 32 (got {image_size}).")
     application = keras.applications.MobileNetV3Large if large else keras.applications.MobileNetV3Small
     label = "mobilenet_v3_large" if large else "mobilenet_v3_small"
     inputs = keras.Input((image_size, image_size, 3), name="images")
@@ -153,19 +203,28 @@ def _efficientnet_b0_backbone(image_size, weights, name):
     return keras.Model(inputs, network(inputs), name=name)
 
 
-def build_backbone(name, image_size, weights=None, model_name="backbone"):
+def build_backbone(name, image_size, weights=None, model_name="backbone", architecture=None):
     """Builds the encoder x → features.
 
     Args:
       name: one of BACKBONES.
-      image_size: side of the square RGB input (0..255); MobileNetV3 needs at least 32.
-      weights: None, "imagenet" or a local weights file (not for "tiny"). MobileNetV3's
-        ImageNet weights were trained at 224 px; Keras loads them at other sizes too.
+      image_size: side of the square RGB input (0..255); MobileNetV3, ConvNeXt and
+        EfficientNetV2 need at least 32, a ViT a multiple of its patch size.
+      weights: None, "imagenet" or a local weights file (not for "tiny"); for the keras-hub
+        encoders a local preset directory or a weights file of the tower, never "imagenet".
+        MobileNetV3's ImageNet weights were trained at 224 px; Keras loads them at other sizes too.
       model_name: the returned model's name.
+      architecture: ModelConfig.backbone_config (ConvNeXt, EfficientNetV2 and the ViTs): a
+        smaller or preset-defined network of the same family; None: the published one.
 
     Returns:
-      A keras.Model mapping [B, S, S, 3] → [B, FEATURES[name]].
+      A keras.Model mapping [B, S, S, 3] → [B, features] (FEATURES[name] for the published networks).
     """
+    if name in CONVNETS:
+        return convnets.build_convnet(name, image_size, _resolve_weights(weights, name), model_name, architecture)
+    if name in VISION_TRANSFORMERS:
+        weights = _resolve_weights(weights, name)
+        return vision_transformers.build_vision_transformer(name, image_size, weights, model_name, architecture)
     if name == "resnet50":
         return _resnet50_backbone(image_size, weights, model_name)
     if name in ("mobilenet_v3_large", "mobilenet_v3_small"):
@@ -174,6 +233,6 @@ def build_backbone(name, image_size, weights=None, model_name="backbone"):
         return _efficientnet_b0_backbone(image_size, weights, model_name)
     if name == "tiny":
         if _resolve_weights(weights) is not None:
-            raise ValueError("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")
+            raise errors.BadValue("--backbone=tiny has no pretrained weights; use --backbone_weights=None.")
         return _tiny_backbone(image_size, model_name)
-    raise ValueError(f"--backbone={name!r} is not one of {BACKBONES}.")
+    raise errors.BadValue(f"--backbone={name!r} is not one of {BACKBONES}.")

@@ -6,15 +6,19 @@
 of the table differ only in what the paper changes.
 """
 
+import dataclasses
+
+import keras
 import tensorflow as tf
 
-from pear_tf import losses
+from pear_tf import errors, losses
 from pear_tf.config import ModelConfig
-from pear_tf.model.backbone import build_backbone
+from pear_tf.model.backbone import build_backbone, resolve_backbone_config
 from pear_tf.model.heads import AestheticHead
-from pear_tf.model.rating_model import RatingModel
+from pear_tf.model.rating_model import RatingModel, encode, model_input
 
 
+@keras.saving.register_keras_serializable(package="pear_tf")
 class DistributionBaseline(RatingModel):
     """Backbone → Dense d → softmax, trained with a baseline loss.
 
@@ -31,23 +35,34 @@ class DistributionBaseline(RatingModel):
     def __init__(self, config=None, loss="ce", **kwargs):
         super().__init__(**kwargs)
         if loss not in losses.BASELINE_LOSSES:
-            raise ValueError(f"--loss={loss!r} is not a baseline: expected one of {losses.BASELINE_LOSSES}.")
-        self.config = config or ModelConfig()
+            raise errors.BadValue(f"--loss={loss!r} is not a baseline: expected one of {losses.BASELINE_LOSSES}.")
+        self.config = resolve_backbone_config(config or ModelConfig())
         self.loss_name = loss
-        self.backbone = build_backbone(self.config.backbone, self.config.image_size, self.config.backbone_weights)
+        self.backbone = build_backbone(self.config.backbone, self.config.image_size, self.config.backbone_weights,
+                                       architecture=self.config.backbone_config)  # fmt: skip
         self.aesthetic_head = AestheticHead(self.config.num_bins, name="aesthetic_head", dtype="float32")
         self.bin_values = tf.constant(self.config.bin_values, tf.float32)
+
+    def get_config(self):
+        return {**super().get_config(), "config": self.config.to_json_dict(), "loss": self.loss_name}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        # Every weight comes from the saved file: the backbone's weights source is not read again.
+        model_config = dataclasses.replace(ModelConfig.from_json_dict(config.pop("config")), backbone_weights=None)
+        return cls(model_config, **config)
 
     def build_all(self):
         size = self.config.image_size
         self(tf.zeros([1, size, size, 3]))
 
     def call(self, images, training=False):
-        logits = self.aesthetic_head(self.backbone(images, training=training))
+        logits = self.aesthetic_head(encode(self.backbone, images, training))
         return {"logits": logits, "distribution": tf.nn.softmax(logits, axis=-1)}
 
     def loss_terms(self, data, training=False):
-        logits = self(data["image"], training=training)["logits"]
+        logits = self(model_input(data), training=training)["logits"]
         return {"loss": losses.baseline_loss(self.loss_name, data["distribution"], logits, self.config.bin_values)}
 
     def score(self, images, mc_samples=0, with_content=False):
@@ -57,7 +72,7 @@ class DistributionBaseline(RatingModel):
         ``with_content``) is the backbone's feature vector.
         """
         del mc_samples  # nothing to sample
-        features = self.backbone(images, training=False)
+        features = encode(self.backbone, images)
         distribution = tf.nn.softmax(self.aesthetic_head(features), axis=-1)
         result = {
             "score": tf.linalg.matvec(distribution, self.bin_values),

@@ -4,6 +4,8 @@ import math
 
 import keras
 
+from pear_tf import errors
+
 # Channels of the paper's five transposed convolutions after the 8x8x128 grid.
 RECONSTRUCTION_CHANNELS = (64, 32, 16, 8, 3)
 
@@ -41,7 +43,7 @@ class ReconstructionHead(keras.layers.Layer):
         super().__init__(**kwargs)
         num_layers = math.log2(recon_size / 8)
         if recon_size < 16 or num_layers != int(num_layers) or num_layers > len(RECONSTRUCTION_CHANNELS):
-            raise ValueError(f"recon_size must be 8·2^n between 16 and 256, got {recon_size}.")
+            raise errors.BadValue(f"recon_size must be 8·2^n between 16 and 256, got {recon_size}.")
         self.recon_size = recon_size
         channels = RECONSTRUCTION_CHANNELS[: int(num_layers) - 1] + (3,)
         # Sub-layers take this layer's dtype policy, which Keras does not pass down.

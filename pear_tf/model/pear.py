@@ -6,19 +6,30 @@ across workers. The backbone and the rest train with separate Adam optimizers
 (lr 1e-4 and 1e-3 in the paper).
 """
 
+import dataclasses
+
+import keras
 import tensorflow as tf
 
 from pear_tf import losses
 from pear_tf.config import ModelConfig
-from pear_tf.model.backbone import build_backbone
+from pear_tf.model.backbone import build_backbone, resolve_backbone_config
 from pear_tf.model.heads import AestheticHead, ReconstructionHead
 from pear_tf.model.latents import PhotographicLatents, sample_latents
-from pear_tf.model.rating_model import RatingModel
+from pear_tf.model.rating_model import RatingModel, encode, model_input
 
 # p(z|x) for attributes that are neither observed nor supplied by a prior network.
 UNINFORMATIVE_PRIOR = 0.5
 
 
+def reconstruction_target(data, size):
+    """The encoder's own input view resized to the decoder's size, in [0, 1]; a feature cache stores it."""
+    if "recon_target" in data:
+        return data["recon_target"]
+    return tf.clip_by_value(tf.image.resize(data["image"] / 255.0, [size, size]), 0.0, 1.0)
+
+
+@keras.saving.register_keras_serializable(package="pear_tf")
 class PEAR(RatingModel):
     """The PEAR model.
 
@@ -54,7 +65,7 @@ class PEAR(RatingModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        config = config or ModelConfig()
+        config = resolve_backbone_config(config or ModelConfig())
         self.config = config
         self.lambda_recon = lambda_recon
         self.beta = beta
@@ -62,7 +73,9 @@ class PEAR(RatingModel):
         self.finetune_prior = finetune_prior and prior_network is not None
         if prior_network is not None:
             prior_network.trainable = self.finetune_prior
-        self.backbone = build_backbone(config.backbone, config.image_size, config.backbone_weights)
+        self.backbone = build_backbone(
+            config.backbone, config.image_size, config.backbone_weights, architecture=config.backbone_config
+        )
         self.latents = PhotographicLatents(
             config.num_attributes, config.content_dim, config.temperature, seed=seed, name="latents", dtype="float32"
         )
@@ -72,6 +85,28 @@ class PEAR(RatingModel):
         self.bin_values = tf.constant(config.bin_values, tf.float32)
         # Training samples the latents (the paper); tests that compare steps exactly turn it off.
         self.sample_in_training = True
+
+    def get_config(self):
+        """Everything ``__init__`` takes, the ModelConfig as its JSON dict and the prior network as Keras config."""
+        prior = self.prior_network
+        return {
+            **super().get_config(),
+            "config": self.config.to_json_dict(),
+            "lambda_recon": self.lambda_recon,
+            "beta": self.beta,
+            "prior_network": keras.saving.serialize_keras_object(prior) if prior is not None else None,
+            "finetune_prior": self.finetune_prior,
+            "seed": self.latents.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        # Every weight comes from the saved file: the backbone's weights source is not read again.
+        model_config = dataclasses.replace(ModelConfig.from_json_dict(config.pop("config")), backbone_weights=None)
+        prior = config.pop("prior_network", None)
+        prior = keras.saving.deserialize_keras_object(prior) if prior is not None else None
+        return cls(model_config, prior_network=prior, **config)
 
     def build_all(self):
         """Creates every variable (heads included) by calling the model once."""
@@ -91,13 +126,16 @@ class PEAR(RatingModel):
         return self.prior_network.variables if self.prior_network is not None and not self.finetune_prior else []
 
     def call(self, images, training=False, sample=None, reconstruct=False):
-        """Runs PEAR on RGB images in 0..255, [B, S, S, 3].
+        """Runs PEAR on RGB images in 0..255, [B, S, S, 3], or on the backbone's features [B, F].
+
+        Features (rank 2) are what a feature cache stores (pear_tf.training.feature_cache):
+        the rest of the model runs on them unchanged, the backbone is skipped.
 
         Returns a dict: ``logits`` and ``distribution`` [B, d]; the latent tensors of
         PhotographicLatents; ``reconstruction`` [B, R, R, 3] when ``reconstruct``.
         Latents are sampled when ``sample`` (default: when training), else the means.
         """
-        features = self.backbone(images, training=training)
+        features = encode(self.backbone, images, training)
         outputs = self.latents(features, training=training, sample=sample)
         latent = tf.concat([outputs["z"], outputs["s"]], axis=-1)
         outputs["logits"] = self.aesthetic_head(latent)
@@ -123,11 +161,8 @@ class PEAR(RatingModel):
         """
         if sample is None:
             sample = training and self.sample_in_training
-        images = data["image"]
-        outputs = self(images, training=training, sample=sample, reconstruct=True)
-        size = self.config.recon_size
-        # The target is the encoder's own input view, resized to the decoder's size.
-        target = tf.clip_by_value(tf.image.resize(images / 255.0, [size, size]), 0.0, 1.0)
+        outputs = self(model_input(data), training=training, sample=sample, reconstruct=True)
+        target = reconstruction_target(data, self.config.recon_size)
         prior = self.prior_probs(data)
         p_z = losses.prior_probabilities(data["attributes"], data["attribute_mask"], tf.stop_gradient(prior))
         terms = losses.pear_loss(
@@ -153,7 +188,7 @@ class PEAR(RatingModel):
         """Scores images for evaluation and serving.
 
         Args:
-          images: [B, S, S, 3] RGB in 0..255, preprocessed.
+          images: [B, S, S, 3] RGB in 0..255, preprocessed (or the backbone's features [B, F]).
           mc_samples: latent samples for ``score_std``; 0 gives a std of 0.
           with_content: also return ``content``, the mean μ of the content latent s.
 

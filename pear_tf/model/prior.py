@@ -15,7 +15,8 @@ from pear_tf.model.rating_model import RatingModel
 def build_prior_network(config):
     """A keras.Model images [B, S, S, 3] (RGB 0..255) → attribute probabilities [B, k]."""
     inputs = keras.Input((config.image_size, config.image_size, 3), name="images")
-    backbone = build_backbone(config.backbone, config.image_size, config.backbone_weights, model_name="prior_backbone")
+    backbone = build_backbone(config.backbone, config.image_size, config.backbone_weights, model_name="prior_backbone",
+                              architecture=config.backbone_config)  # fmt: skip
     probs = keras.layers.Dense(config.num_attributes, activation="sigmoid", name="attribute_probs")(backbone(inputs))
     return keras.Model(inputs, probs, name="prior_network")
 

@@ -9,8 +9,23 @@ across workers, and applies one Adam to the backbone and another to the rest.
 import keras
 import tensorflow as tf
 
+from pear_tf import errors
+from pear_tf.model.blocks import unfreeze_last_blocks
+
 # What fine-tuning trains (--trainable): everything, or the parts after the backbone.
 TRAINABLE = ("all", "latents_and_heads", "heads")
+
+
+def model_input(data):
+    """A batch's model input: cached backbone ``features`` [B, F] if it has them, else ``image``."""
+    return data["features"] if "features" in data else data["image"]
+
+
+def encode(backbone, inputs, training=False):
+    """The backbone's features of images [B, S, S, 3]; features [B, F] (a feature cache) pass through."""
+    if len(inputs.shape) == 2:
+        return tf.cast(inputs, tf.float32)
+    return backbone(inputs, training=training)
 
 
 class RatingModel(keras.Model):
@@ -31,21 +46,55 @@ class RatingModel(keras.Model):
         super().compile(optimizer=head_optimizer, **kwargs)
         self.backbone_optimizer = backbone_optimizer
 
-    def build_optimizers(self):
-        """Creates the optimizers' slots now, so a checkpoint can restore them before step 1."""
-        self.backbone_optimizer.build(self.backbone_variables())
+    # Keras's native format (model.save("x.keras"), keras.models.load_model): variables come from
+    # build_all (every head, not one call's input shapes), and compile takes two optimizers.
+    def get_build_config(self):
+        return {"build_all": True} if self.built else None
+
+    def build_from_config(self, config):
+        if config:
+            self.build_all()
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config:
+            config["backbone_optimizer"] = keras.saving.serialize_keras_object(self.backbone_optimizer)
+        return config
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(config.pop("backbone_optimizer"), config.pop("optimizer"), **config)
+        if self.built:
+            self.build_optimizers()  # their slots exist before the file's values are loaded into them
+
+    def build_all(self):
+        """Creates every variable by calling the model once."""
+        raise NotImplementedError
+
+    def build_optimizers(self, backbone_variables=None):
+        """Creates the optimizers' slots now, so a checkpoint can restore them before step 1.
+
+        ``backbone_variables``: what the backbone's optimizer will train (default: what
+        is trainable now); a feature-cache run builds it for the variables its later
+        image epochs unfreeze, so its checkpoints have one structure throughout.
+        """
+        self.backbone_optimizer.build(self.backbone_variables() if backbone_variables is None else backbone_variables)
         self.optimizer.build(self.head_variables())
 
-    def set_trainable(self, trainable):
+    def set_trainable(self, trainable, unfreeze_blocks=0):
         """Freezes the backbone (``latents_and_heads``) or the backbone and the latents (``heads``).
 
-        Call before compile: the optimizers take the trainable variables left. A frozen
+        With ``trainable="all"``, ``unfreeze_blocks`` N > 0 trains only the backbone's last N
+        blocks (and the norms and pooling after them; see pear_tf.model.blocks).
+        Call before building the optimizers: they take the trainable variables left. A frozen
         backbone also keeps its BatchNorm statistics (Keras runs frozen BatchNorm in
         inference mode), as fine-tuning on a few hundred photos wants.
         """
         if trainable not in TRAINABLE:
-            raise ValueError(f"--trainable={trainable!r} is not one of {TRAINABLE}.")
+            raise errors.BadValue(f"--trainable={trainable!r} is not one of {TRAINABLE}.")
         self.backbone.trainable = trainable == "all"
+        if trainable == "all" and unfreeze_blocks:
+            unfreeze_last_blocks(self.backbone, unfreeze_blocks)
         if getattr(self, "latents", None) is not None:  # the baselines have none
             self.latents.trainable = trainable != "heads"
 
@@ -111,5 +160,5 @@ class RatingModel(keras.Model):
         return list(self.trackers.values())
 
     def predict_step(self, data):
-        images = data["image"] if isinstance(data, dict) else data
+        images = model_input(data) if isinstance(data, dict) else data
         return self.score(images)

@@ -1,16 +1,17 @@
 """The FLICKR-AES personalisation protocol on a generic SavedModel: features once, then every trial."""
 
 import dataclasses
-import json
 import os
 
 import numpy as np
 
 from pear_tf.data import flickr_aes
 from pear_tf.data.layout import require
+from pear_tf.errors import BadValue
 from pear_tf.inference.saved_model import SavedModelScorer
-from pear_tf.personal import features, protocol
+from pear_tf.personal import features, protocol, store
 from pear_tf.personal.adapt import Prior
+from pear_tf.personal.report import markdown, write_report  # noqa: F401 (markdown: the command's table)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,12 +21,13 @@ class ProtocolConfig:
     Attributes:
       model: the generic SavedModel.
       data_dir: FLICKR-AES as distributed.
-      output_dir: where personal_eval.json and personal_eval.md go.
+      output_dir: where personal_eval.json, .md and .png go.
       shots: k values, e.g. (10, 100).
       trials: random draws per worker and k.
       seed: the draws.
       test_workers: a test-worker CSV (None: the 37 ids shipped with pear_tf).
-      prior: the adaptation's Prior.
+      prior: the fallback Prior, used when no population is.
+      population: "auto" (the model's own, if fitted with pear_tf.fit_population), "none", or a file.
       batch_size: images per model call.
     """
 
@@ -37,6 +39,7 @@ class ProtocolConfig:
     seed: int = 0
     test_workers: str | None = None
     prior: Prior = Prior()
+    population: str = store.AUTO
     batch_size: int = 32
 
 
@@ -51,7 +54,7 @@ def rated_by_test_workers(data_dir, test_workers=None):
             paths = np.array([os.path.join(data_dir, flickr_aes.IMAGE_DIR, n) for n in images[rows]])
             data[worker] = (paths, scores[rows])
     if not data:
-        raise ValueError(f"{data_dir}: none of the test workers rated an image; is --test_workers right?")
+        raise BadValue(f"{data_dir}: none of the test workers rated an image; is --test_workers right?")
     return data
 
 
@@ -59,15 +62,16 @@ def run_protocol(config):
     """Runs the protocol and writes the report; returns the report dict."""
     rated = rated_by_test_workers(config.data_dir, config.test_workers)
     scorer = SavedModelScorer(config.model)
+    model, population = store.taste_model(scorer.path, config.population, config.prior)
     unique = sorted({p for paths, _ in rated.values() for p in paths})
-    feats, errors = features.image_features(scorer, unique, config.batch_size)
+    feats, errors = features.image_features(scorer, unique, config.batch_size, progress=True)
     row = {p: i for i, p in enumerate(feats["path"])}
     worker_data = {}
     for worker, (paths, scores) in rated.items():
         keep = np.array([p in row for p in paths])  # unreadable images leave the worker's set, listed in errors
         index = np.array([row[p] for p in paths[keep]], int)
-        worker_data[worker] = ({"score": feats["score"][index], "attributes": feats["attributes"][index]}, scores[keep])
-    results = protocol.evaluate_workers(worker_data, config.shots, config.trials, config.seed, config.prior)
+        worker_data[worker] = (features.select(feats, index), scores[keep])
+    results = protocol.evaluate_workers(worker_data, config.shots, config.trials, config.seed, model)
     report = {
         "model": scorer.path,
         "data_dir": config.data_dir,
@@ -76,48 +80,10 @@ def run_protocol(config):
         "unreadable_images": [{"path": p, "error": e} for p, e in errors],
         "trials": config.trials,
         "seed": config.seed,
+        "population": population,
         "prior": dataclasses.asdict(config.prior),
         "results": results,
         "published": {name: dict(zip(("10", "100"), values)) for name, values in protocol.PUBLISHED.items()},
     }
     write_report(report, config.output_dir)
     return report
-
-
-def _cell(summary):
-    return f"{summary['mean']:.3f} ± {summary['std']:.3f}" if summary else "n/a"
-
-
-def markdown(report):
-    """The report as a markdown table, beside the published figures."""
-    shots = list(report["results"])
-    lines = [
-        f"# Personalised aesthetics: FLICKR-AES protocol ({report['test_workers']} test workers, "
-        f"{report['trials']} trials)",
-        "",
-        f"Model: `{report['model']}`. Mean per-worker SRCC on each worker's held-out images, mean ± std over workers.",
-        "",
-        "| model | " + " | ".join(f"{k} shots" for k in shots) + " |",
-        "|---|" + "---|" * len(shots),
-        "| generic (this model, not adapted) | "
-        + " | ".join(_cell(report["results"][k]["summary"]["generic"]) for k in shots)
-        + " |",
-        "| personalised (this model) | "
-        + " | ".join(_cell(report["results"][k]["summary"]["personal"]) for k in shots)
-        + " |",
-    ]
-    for name, values in report["published"].items():
-        cells = " | ".join(f"{values.get(k, float('nan')):.3f}" for k in shots)
-        lines.append(f"| {name} (published) | {cells} |")
-    if report["unreadable_images"]:
-        lines += ["", f"{len(report['unreadable_images'])} unreadable images were left out (listed in the JSON)."]
-    return "\n".join(lines) + "\n"
-
-
-def write_report(report, output_dir):
-    """personal_eval.json and personal_eval.md in ``output_dir``."""
-    os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, "personal_eval.json"), "w") as f:
-        json.dump(report, f, indent=1, ensure_ascii=False)
-    with open(os.path.join(output_dir, "personal_eval.md"), "w") as f:
-        f.write(markdown(report))

@@ -6,16 +6,19 @@ model has the same signatures (serving_default, predict_images, and
 predict_images_deterministic for TFLite), the same outputs and the same metadata keys, and
 predict, evaluate, serve, Beam and TFLite read it unchanged.
 
-Outputs: ``score`` = generic + Σ tⱼ(zⱼ − mⱼ), clipped to the bins; ``distribution`` is the
-generic distribution exponentially tilted (p ∝ p·e^{λv}) so that its mean is that score;
-``score_std`` adds the correction's posterior uncertainty to the generic Monte-Carlo std;
-``attributes`` are the generic ones (what the photo shows does not depend on who looks).
+Outputs: ``score`` = a + b·[generic score, attributes, content] (the Taste's linear map,
+pear_tf.personal.adapt), clipped to the bins; exactly the generic score when the evidence
+chose no correction. ``distribution`` is the generic distribution exponentially tilted
+(p ∝ p·e^{λv}) so that its mean is that score; ``score_std`` adds the correction's
+posterior uncertainty to the generic Monte-Carlo std; ``attributes`` and ``content`` are
+the generic ones (what the photo shows does not depend on who looks).
 """
 
 
 import tensorflow as tf
 from absl import logging
 
+from pear_tf import errors
 from pear_tf.exporting.saved_model import write_version
 from pear_tf.inference.versions import latest_version_dir
 
@@ -45,19 +48,27 @@ class PersonalModule(tf.Module):
         self.generic_predict = generic.predict_images
         self.generic_deterministic = generic.predict_images_deterministic
         self.metadata = tf.saved_model.Asset(metadata_path)
-        weights, centre = tf.constant(taste.weights, tf.float32), tf.constant(taste.centre, tf.float32)
-        covariance, bins = tf.constant(taste.covariance, tf.float32), tf.constant(bin_values, tf.float32)
+        intercept, coefficients = taste.linear()
+        width = len(coefficients)  # 12 raw features, or 12 + content's when the space has content
+        intercept, coefficients = tf.constant(intercept, tf.float32), tf.constant(coefficients, tf.float32)
+        raw_mean = tf.constant(taste.space.raw_mean, tf.float32)
+        to_taste = tf.constant(taste.space.projection[:, 1:], tf.float32)
+        covariance = tf.constant(taste.correction_covariance(), tf.float32)
+        bins = tf.constant(bin_values, tf.float32)
 
         def adapt(outputs):
-            offset = outputs["attributes"] - centre
-            score = tf.clip_by_value(outputs["score"] + tf.linalg.matvec(offset, weights), bins[0], bins[-1])
+            parts = [outputs["score"][:, None], outputs["attributes"]] + ([outputs["content"]] if width > 12 else [])
+            raw = tf.concat(parts, axis=-1)
+            score = tf.clip_by_value(intercept + tf.linalg.matvec(raw, coefficients), bins[0], bins[-1])
+            offset = tf.linalg.matmul(raw - raw_mean, to_taste)
             variance = tf.reduce_sum(tf.linalg.matmul(offset, covariance) * offset, axis=-1)
-            return {
+            adapted = {
                 "score": score,
                 "score_std": tf.sqrt(tf.square(outputs["score_std"]) + variance),
                 "distribution": tilt(outputs["distribution"], bins, score),
                 "attributes": outputs["attributes"],
             }
+            return {**adapted, **({"content": outputs["content"]} if "content" in outputs else {})}
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         def serve_bytes(image_bytes):
@@ -74,6 +85,15 @@ class PersonalModule(tf.Module):
         self.serve_bytes = serve_bytes
         self.predict_images = predict_images
         self.predict_images_deterministic = predict_images_deterministic
+        self.predict_pixels = None
+        if hasattr(generic, "predict_pixels"):  # generic models exported before issue 22 lack it
+            self.generic_pixels = generic.predict_pixels
+
+            @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="pixels")])
+            def predict_pixels(pixels):
+                return adapt(self.generic_pixels(pixels))
+
+            self.predict_pixels = predict_pixels
 
 
 def export_personal(generic_path, taste, metadata, export_dir):
@@ -81,7 +101,7 @@ def export_personal(generic_path, taste, metadata, export_dir):
     generic = tf.saved_model.load(latest_version_dir(generic_path))
     for name in ("serve_bytes", "predict_images", "predict_images_deterministic", "scoring_variables"):
         if not hasattr(generic, name):
-            raise ValueError(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
+            raise errors.BadValue(f"{generic_path} lacks {name!r}: export the generic model again with pear_tf.")
     size = int(metadata["model_config"]["image_size"])
     # Saving restored functions logs (at INFO) every captured variable it renames: hundreds of lines.
     verbosity = logging.get_verbosity()

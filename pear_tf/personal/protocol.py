@@ -4,13 +4,19 @@ For each test worker, k of their images are drawn at random, the correction is f
 them, and SRCC is measured against the worker's own scores on the rest of their images;
 repeated over trials, averaged per worker, then averaged over workers (mean ± std). The
 generic baseline is the un-adapted model on the same held-out images. Nothing about the
-adaptation (the Prior) is chosen on held-out images: it is fixed before the run.
+adaptation is chosen on held-out images: the population is learned from training workers
+before the run, and each fit's scales from its k rated images alone.
 """
 
 import numpy as np
 
+from pear_tf import errors
 from pear_tf.metrics import _spearman
-from pear_tf.personal.adapt import DEFAULT_PRIOR, fit_taste
+from pear_tf.personal.adapt import TasteModel, fit_taste
+from pear_tf.personal.features import select
+from pear_tf.personal.report import summarise
+
+DEFAULT_MODEL = TasteModel()
 
 # Mean per-user SRCC on FLICKR-AES at 10 / 100 shots as the papers report them (not re-checked).
 PUBLISHED = {
@@ -28,7 +34,7 @@ def trial_splits(num_images, shots, trials, seed):
     Every image a worker rated is either adapted on or evaluated on in a trial, never both.
     """
     if shots >= num_images:
-        raise ValueError(f"{shots} shots leave no held-out image of {num_images}.")
+        raise errors.BadValue(f"{shots} shots leave no held-out image of {num_images}.")
     rng = np.random.default_rng(seed)
     splits = []
     for _ in range(trials):
@@ -37,28 +43,31 @@ def trial_splits(num_images, shots, trials, seed):
     return splits
 
 
-def evaluate_worker(features, ratings, shots, trials, seed, prior=DEFAULT_PRIOR):
+def evaluate_worker(features, ratings, shots, trials, seed, model=DEFAULT_MODEL):
     """Mean SRCC over trials of the generic and the personalised scores for one worker.
 
     Args:
-      features: dict with ``score`` [n] and ``attributes`` [n, 11] of the worker's images.
+      features: dict of the worker's images: ``score`` [n], ``attributes`` [n, 11] and
+        ``content`` [n, C] when the model has it.
       ratings: the worker's scores of those images [n].
       shots: k, images adapted on per trial.
       trials: how many random draws.
       seed: the draws.
-      prior: the adaptation's Prior.
+      model: the TasteModel the correction is fitted with.
 
     Returns:
-      A dict: ``generic`` and ``personal`` mean SRCC, their per-trial lists, ``skipped_trials``
-      (draws whose k ratings were all equal, so nothing could be fitted: counted as generic).
+      A dict: ``generic`` and ``personal`` mean SRCC, ``gain`` (their difference), the
+      per-trial lists, ``generic_chosen`` (trials where the evidence chose no correction) and
+      ``skipped_trials`` (draws whose k ratings were all equal, so nothing could be fitted:
+      counted as generic).
     """
-    generic, personal, skipped = [], [], 0
+    generic, personal, skipped, chosen = [], [], 0, 0
     for adapt, held_out in trial_splits(len(ratings), shots, trials, seed):
         base = _spearman(features["score"][held_out], ratings[held_out])
         try:
-            taste = fit_taste(features["score"][adapt], features["attributes"][adapt], ratings[adapt], prior)
-            adapted = _spearman(taste.predict(features["score"][held_out], features["attributes"][held_out]),
-                                ratings[held_out])  # fmt: skip
+            taste = fit_taste(select(features, adapt), ratings[adapt], model)
+            adapted = _spearman(taste.predict(select(features, held_out)), ratings[held_out])
+            chosen += taste.is_generic
         except ValueError:
             skipped, adapted = skipped + 1, base
         generic.append(base)
@@ -66,18 +75,21 @@ def evaluate_worker(features, ratings, shots, trials, seed, prior=DEFAULT_PRIOR)
     return {
         "generic": float(np.nanmean(generic)),
         "personal": float(np.nanmean(personal)),
+        "gain": float(np.nanmean(personal) - np.nanmean(generic)),
         "generic_trials": generic,
         "personal_trials": personal,
+        "generic_chosen": chosen,
         "skipped_trials": skipped,
     }
 
 
-def evaluate_workers(worker_data, shots_list, trials, seed=0, prior=DEFAULT_PRIOR):
-    """The protocol over all test workers: per worker and shots, then mean ± std over workers.
+def evaluate_workers(worker_data, shots_list, trials, seed=0, model=DEFAULT_MODEL):
+    """The protocol over all test workers: per worker and shots, then the summary over workers.
 
     Args:
       worker_data: {worker id: (features dict, ratings [n])}.
       shots_list: e.g. (10, 100); workers with too few images for a shot count are listed.
+      model: the TasteModel.
     """
     results = {}
     for shots in shots_list:
@@ -86,10 +98,7 @@ def evaluate_workers(worker_data, shots_list, trials, seed=0, prior=DEFAULT_PRIO
             if len(ratings) <= shots:
                 too_few.append(worker)
                 continue
-            per_worker[worker] = evaluate_worker(features, ratings, shots, trials, seed + index, prior)
-        summary = {}
-        for key in ("generic", "personal"):
-            values = np.array([r[key] for r in per_worker.values()])
-            summary[key] = {"mean": float(np.nanmean(values)), "std": float(np.nanstd(values))} if len(values) else None
-        results[str(shots)] = {"summary": summary, "workers": per_worker, "too_few_images": too_few}
+            per_worker[worker] = evaluate_worker(features, ratings, shots, trials, seed + index, model)
+        results[str(shots)] = {"summary": summarise(per_worker, trials), "workers": per_worker,
+                               "too_few_images": too_few}  # fmt: skip
     return results

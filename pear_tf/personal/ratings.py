@@ -9,8 +9,10 @@ import csv
 import math
 import os
 
+from pear_tf import errors
 
-class NotEnoughRatings(ValueError):
+
+class NotEnoughRatings(errors.BadValue):
     """Fewer usable ratings than the adaptation needs; the message counts them and lists the skipped rows."""
 
 
@@ -24,13 +26,18 @@ def read_ratings(path, score_range=None):
     Returns:
       (usable [(path, score)], skipped [(line, path, reason)]).
     """
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = [name.strip().lower() for name in next(reader, [])]
-        if "path" not in header or "score" not in header:
-            raise ValueError(f"{path}: the header needs 'path' and 'score' columns; got {header}.")
-        column_path, column_score = header.index("path"), header.index("score")
-        rows = [(number, row) for number, row in enumerate(reader, 2) if any(cell.strip() for cell in row)]
+    if not os.path.isfile(path):
+        raise errors.NotFound(f"--ratings={path!r}: no such file; give a CSV with a header and path,score rows.")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = [name.strip().lower() for name in next(reader, [])]
+            if "path" not in header or "score" not in header:
+                raise errors.BadValue(f"{path}: the header needs 'path' and 'score' columns; got {header}.")
+            column_path, column_score = header.index("path"), header.index("score")
+            rows = [(number, row) for number, row in enumerate(reader, 2) if any(c.strip() for c in row)]
+    except UnicodeDecodeError:
+        raise errors.BadValue(f"--ratings={path!r} is not a text CSV (UTF-8): give path,score rows.") from None
     folder = os.path.dirname(os.path.abspath(path))
     usable, skipped, seen = [], [], {}
     for number, row in rows:

@@ -6,9 +6,12 @@ import os
 import numpy as np
 
 from pear_tf.inference.saved_model import SavedModelScorer
-from pear_tf.personal import adapt, export, features, ratings, taste
+from pear_tf.personal import adapt, export, features, ratings, store, taste
 
-METHOD = "bayesian linear correction on the generic score and 11 attributes (pear_tf.personal.adapt)"
+METHOD = (
+    "bayesian linear correction on the generic score, 11 attributes and content components, its prior the "
+    "population of training workers' tastes, its size chosen by the person's evidence (pear_tf.personal.adapt)"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +25,8 @@ class PersonalizeConfig:
       person: who it is adapted for (default: the export folder's name).
       min_ratings: fewer usable ratings than this is an error.
       score_range: (low, high) of the person's scale, or None for any finite number.
-      prior: the adaptation's Prior.
+      prior: the fallback Prior, used when no population is.
+      population: "auto" (the model's own, if fitted with pear_tf.fit_population), "none", or a file.
       batch_size: images per model call when computing features.
     """
 
@@ -33,6 +37,7 @@ class PersonalizeConfig:
     min_ratings: int = 10
     score_range: tuple | None = None
     prior: adapt.Prior = adapt.Prior()
+    population: str = store.AUTO
     batch_size: int = 32
 
 
@@ -41,33 +46,18 @@ def personalize(config):
     usable, skipped = ratings.read_ratings(config.ratings, config.score_range)
     ratings.require_enough(usable, skipped, config.min_ratings, config.ratings)
     scorer = SavedModelScorer(config.model)
+    model, population = store.taste_model(scorer.path, config.population, config.prior)
     paths, scores = zip(*usable)
     feats, errors = features.image_features(scorer, paths, config.batch_size)
     skipped += [(None, path, f"unreadable image: {reason}") for path, reason in errors]
     rated = dict(zip(paths, scores))
     ratings.require_enough(feats["path"], skipped, config.min_ratings, config.ratings)
     person = config.person or os.path.basename(os.path.normpath(config.export_dir))
-    fitted = adapt.fit_taste(feats["score"], feats["attributes"], [rated[p] for p in feats["path"]], config.prior)
+    fitted = adapt.fit_taste(feats, [rated[p] for p in feats["path"]], model)
     summary = taste.taste_summary(fitted, person, scorer.path)
-    metadata = {
-        **scorer.metadata,
-        "personalized": {
-            "adapted_for": person,
-            "num_ratings": fitted.num_ratings,
-            "generic_model": os.path.abspath(scorer.path),
-            "generic_metadata": {k: scorer.metadata.get(k) for k in ("dataset", "checkpoint", "metrics")},
-            "method": METHOD,
-            "prior": dataclasses.asdict(config.prior),
-            "taste_effects": {a["name"]: a["effect"] for a in summary["attributes"]},
-            "taste_weights": {a["name"]: a["weight"] for a in summary["attributes"]},
-            "attribute_centre": fitted.centre.tolist(),
-            "summary": summary["summary"],
-        },
-    }
+    metadata = {**scorer.metadata, "personalized": _personal_metadata(fitted, summary, scorer, config, population)}
     version = export.export_personal(scorer.path, fitted, metadata, config.export_dir)
     json_path, png_path = taste.write_taste(summary, config.export_dir)
-    # What the generic and the personal model say of the rated photos, for a first check.
-    personal_scores = fitted.predict(feats["score"], feats["attributes"])
     return {
         "version": version,
         "taste_json": json_path,
@@ -75,7 +65,33 @@ def personalize(config):
         "summary": summary["summary"],
         "num_ratings": fitted.num_ratings,
         "skipped": skipped,
+        "population": population,
+        "chosen": fitted.chosen,
         "paths": feats["path"],
         "generic_scores": feats["score"],
-        "personal_scores": np.asarray(personal_scores),
+        # What the generic and the personal model say of the rated photos, for a first check.
+        "personal_scores": np.asarray(fitted.predict(feats)),
     }
+
+
+def _personal_metadata(fitted, summary, scorer, config, population):
+    """The ``personalized`` block of the personal model's metadata."""
+    intercept, coefficients = fitted.linear()
+    return {
+        "adapted_for": summary["person"],
+        "num_ratings": fitted.num_ratings,
+        "generic_model": os.path.abspath(scorer.path),
+        "generic_metadata": {k: scorer.metadata.get(k) for k in ("dataset", "checkpoint", "metrics")},
+        "method": METHOD,
+        "population": population,
+        "prior": dataclasses.asdict(config.prior),
+        "chosen": fitted.chosen,
+        "is_generic": fitted.is_generic,
+        "evidence": fitted.evidence,
+        "taste_effects": {a["name"]: a["effect"] for a in summary["attributes"] + summary["content"]},
+        "taste_weights": {a["name"]: a["weight"] for a in summary["attributes"]},
+        "attribute_centre": fitted.space.raw_mean[1:12].tolist(),
+        "linear": {"intercept": float(intercept), "coefficients": coefficients.tolist(),
+                   "inputs": "generic score, 11 attributes (AADB order), content (as the model outputs it)"},
+        "summary": summary["summary"],
+    }  # fmt: skip

@@ -112,6 +112,8 @@ class RestApi:
             body = json.loads(await request.read())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ServingError(f"Malformed JSON: {e}.") from None
+        except RecursionError:  # [[[[...: Python's parser recurses once per level
+            raise ServingError("Malformed JSON: nested too deeply (a predict body is a few levels deep).") from None
         signature, values, columnar = rest.parse_body(body)
         record.signature = signature
         if signature == "serving_default":
@@ -119,6 +121,9 @@ class RestApi:
             for i, data in enumerate(images):
                 self.server.check_image(data, i)
             inputs = np.array(images, dtype=object)
+        elif signature == "predict_pixels":
+            inputs = rest.pixel_tensors(values)
+            self.server.check_pixels(inputs)
         else:
             inputs = rest.image_tensors(values)
             self.server.check_tensor(model, inputs)

@@ -7,6 +7,8 @@ A client written for the real TF Serving works unchanged (docs/serving.md, "gRPC
 with the status code TF Serving gives: NOT_FOUND, INVALID_ARGUMENT, RESOURCE_EXHAUSTED.
 """
 
+import math
+
 import grpc
 import numpy as np
 import tensorflow as tf
@@ -30,6 +32,31 @@ def resolve(server, spec, record):
     return model
 
 
+def _dtype_name(enum):
+    try:
+        return tf.as_dtype(enum).name
+    except TypeError:  # an enum value no dtype has
+        return f"unknown dtype {enum}"
+
+
+def _ndarray(proto, name, limit):
+    """The numpy value of a TensorProto, its declared shape checked first.
+
+    A few bytes can declare billions of values (TensorFlow pads a short value list to the
+    shape): more than ``limit`` are refused before anything is allocated.
+    """
+    dims = [d.size for d in proto.tensor_shape.dim]
+    if proto.tensor_shape.unknown_rank or any(d < 0 for d in dims):
+        raise ServingError(f"'{name}' must have a known shape; got {dims}.")
+    count = math.prod(dims)
+    if count > limit:
+        raise ServingError(f"'{name}' declares {count} values (shape {dims}); a request may carry at most {limit}.")
+    try:
+        return tf.make_ndarray(proto)
+    except (TypeError, ValueError) as e:  # contents that do not match the dtype or the shape
+        raise ServingError(f"'{name}' is not a valid {_dtype_name(proto.dtype)} tensor of shape {dims}: {e}") from None
+
+
 def _inputs(server, model, signature, request):
     """The checked numpy input of a PredictRequest."""
     name = SIGNATURE_INPUTS[signature]
@@ -40,10 +67,11 @@ def _inputs(server, model, signature, request):
             f"Inputs expected to be in the set {{{name}}}."
         )
     proto = request.inputs[name]
+    images = server.config.max_enqueued_batches * server.config.max_batch_size  # the most the queue can take
     if signature == "serving_default":
         if proto.dtype != tf.string.as_datatype_enum:
-            raise ServingError(f"'{name}' must be DT_STRING (encoded images); got {tf.as_dtype(proto.dtype).name}.")
-        array = tf.make_ndarray(proto)
+            raise ServingError(f"'{name}' must be DT_STRING (encoded images); got {_dtype_name(proto.dtype)}.")
+        array = _ndarray(proto, name, images)
         if array.ndim != 1 or not len(array):
             raise ServingError(
                 f"'{name}' must be a non-empty vector [N] of encoded images; got shape {list(array.shape)}."
@@ -51,10 +79,17 @@ def _inputs(server, model, signature, request):
         for i, data in enumerate(array):
             server.check_image(data, i)
         return array
-    if proto.dtype != tf.float32.as_datatype_enum:
-        raise ServingError(f"'{name}' must be DT_FLOAT; got {tf.as_dtype(proto.dtype).name}.")
-    array = tf.make_ndarray(proto)
-    server.check_tensor(model, array)
+    pixels = signature == "predict_pixels"
+    dtype = tf.uint8 if pixels else tf.float32
+    if proto.dtype != dtype.as_datatype_enum:
+        raise ServingError(f"'{name}' must be {'DT_UINT8' if pixels else 'DT_FLOAT'}; got {_dtype_name(proto.dtype)}.")
+    size = int(model.metadata["model_config"]["image_size"])
+    per_image = server.config.max_pixels if pixels else size * size
+    array = _ndarray(proto, name, images * per_image * 3)
+    if pixels:
+        server.check_pixels(array)
+    else:
+        server.check_tensor(model, array)
     return array
 
 

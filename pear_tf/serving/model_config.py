@@ -17,6 +17,8 @@ import os
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from pear_tf import errors
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
@@ -45,11 +47,11 @@ class ModelSpec:
 def spec_from_proto(config):
     """A ModelSpec from one ``ModelConfig`` message; ValueError names what is unsupported."""
     if not config.name or not config.base_path:
-        raise ValueError(
+        raise errors.BadValue(
             f"Every model config needs a name and a base_path; got {text_format.MessageToString(config)!r}."
         )
     if config.model_platform not in ("", "tensorflow"):
-        raise ValueError(
+        raise errors.BadValue(
             f"Model {config.name!r}: model_platform {config.model_platform!r}; only 'tensorflow' is served."
         )
     policy = config.model_version_policy
@@ -57,11 +59,11 @@ def spec_from_proto(config):
     num_versions = max(1, policy.latest.num_versions) if kind == "latest" else 1
     versions = tuple(sorted(policy.specific.versions)) if kind == "specific" else ()
     if kind == "specific" and not versions:
-        raise ValueError(f"Model {config.name!r}: a 'specific' version policy needs at least one version.")
+        raise errors.BadValue(f"Model {config.name!r}: a 'specific' version policy needs at least one version.")
     labels = tuple(sorted(config.version_labels.items()))
     for label, version in labels:
         if kind == "specific" and version not in versions:
-            raise ValueError(
+            raise errors.BadValue(
                 f"Model {config.name!r}: label {label!r} points at version {version}, which is not served."
             )
     return ModelSpec(config.name, config.base_path, kind, num_versions, versions, labels)
@@ -74,15 +76,15 @@ def read_model_config(path):
     try:
         config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
     except text_format.ParseError as e:
-        raise ValueError(f"{path}: not a text-format ModelServerConfig: {e}") from None
+        raise errors.BadValue(f"{path}: not a text-format ModelServerConfig: {e}") from None
     if config.WhichOneof("config") != "model_config_list":
-        raise ValueError(f"{path}: needs a model_config_list (custom_model_config is not supported).")
+        raise errors.BadValue(f"{path}: needs a model_config_list (custom_model_config is not supported).")
     specs = [spec_from_proto(c) for c in config.model_config_list.config]
     if not specs:
-        raise ValueError(f"{path}: model_config_list holds no model.")
+        raise errors.BadValue(f"{path}: model_config_list holds no model.")
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
-        raise ValueError(f"{path}: model names must be unique; got {names}.")
+        raise errors.BadValue(f"{path}: model names must be unique; got {names}.")
     return specs
 
 

@@ -14,6 +14,7 @@ from absl import logging
 from tensorflow.core.protobuf import saved_model_pb2
 
 from pear_tf.inference.metadata import read_metadata
+from pear_tf.inference.precision import scoring_signatures
 from pear_tf.inference.versions import list_versions
 from pear_tf.serving.errors import ServingError
 
@@ -21,13 +22,16 @@ from pear_tf.serving.errors import ServingError
 class LoadedModel:
     """One loaded version: its signatures, their SignatureDef protos and the metadata asset."""
 
-    def __init__(self, name, path, version):
+    def __init__(self, name, path, version, precision=None):
         self.name = name
         self.path = path
         self.version = version
         self.saved_model = tf.saved_model.load(path)
-        self.signatures = dict(self.saved_model.signatures)
         self.metadata = read_metadata(path)
+        # --precision (issue 25): bfloat16 on a float32 export wraps each signature in oneDNN's bf16 rewrite.
+        self.signatures, self.precision, note = scoring_signatures(self.saved_model.signatures, self.metadata, precision)
+        if note:
+            logging.warning("%s version %d: %s", name, version, note)
         proto = saved_model_pb2.SavedModel()
         with open(os.path.join(path, "saved_model.pb"), "rb") as f:
             proto.ParseFromString(f.read())
@@ -38,8 +42,9 @@ class LoadedModel:
 class ModelRegistry:
     """Models by name (ModelSpecs), each with its loaded versions."""
 
-    def __init__(self, specs):
+    def __init__(self, specs, precision=None):
         self.specs = {spec.name: spec for spec in specs}
+        self.precision = precision
         self._lock = threading.Lock()
         self._loaded = {spec.name: {} for spec in specs}
 
@@ -54,13 +59,13 @@ class ModelRegistry:
                 if version in self._loaded[name]:
                     continue
                 try:
-                    model = LoadedModel(name, os.path.join(spec.base_path, str(version)), version)
+                    model = LoadedModel(name, os.path.join(spec.base_path, str(version)), version, self.precision)
                 except Exception as e:  # noqa: BLE001
                     logging.error("Could not load %s version %d: %s", name, version, e)
                     continue
                 with self._lock:
                     self._loaded[name][version] = model
-                logging.info("Serving %s version %d.", name, version)
+                logging.info("Serving %s version %d (computing in %s).", name, version, model.precision)
             with self._lock:
                 for version in [v for v in self._loaded[name] if v not in wanted]:
                     del self._loaded[name][version]

@@ -21,7 +21,7 @@ def parse_body(body):
     if not isinstance(body, dict):
         raise ServingError("The request body must be a JSON object with 'instances' or 'inputs'.")
     signature = body.get("signature_name") or "serving_default"
-    if signature not in SIGNATURE_INPUTS:
+    if not isinstance(signature, str) or signature not in SIGNATURE_INPUTS:
         raise ServingError(f"Unknown signature_name {signature!r}; this model has {sorted(SIGNATURE_INPUTS)}.")
     if ("instances" in body) == ("inputs" in body):
         raise ServingError("The request needs exactly one of 'instances' (row format) or 'inputs' (columnar format).")
@@ -56,8 +56,19 @@ def image_tensors(values):
     """Preprocessed image instances for predict_images as one float32 array (its shape is checked later)."""
     try:
         return np.asarray(values, np.float32)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not numbers, ragged, or an integer beyond float32
         raise ServingError("'images' must be numbers, one [S, S, 3] array per instance.") from None
+
+
+def pixel_tensors(values):
+    """Decoded image instances for predict_pixels as one uint8 array (its shape is checked later)."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype.kind not in "iu" or (array.size and (array.min() < 0 or array.max() > 255)):
+        raise ServingError("'pixels' must be integers 0..255, one [H, W, 3] upright RGB array per instance.")
+    return array.astype(np.uint8)
 
 
 def format_outputs(outputs, columnar):

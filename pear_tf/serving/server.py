@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from pear_tf import errors
 from pear_tf.inference.metadata import demo_warning
 from pear_tf.serving.app import make_app
 from pear_tf.serving.core import ModelServer
@@ -14,12 +15,12 @@ from pear_tf.serving.registry import ModelRegistry
 
 
 def build_model_server(specs, config):
-    """Loads the versions ``specs`` select; FileNotFoundError if a model has none loadable."""
-    server = ModelServer(ModelRegistry(specs), config)
+    """Loads the versions ``specs`` select; errors.NotFound (a FileNotFoundError) if a model has none loadable."""
+    server = ModelServer(ModelRegistry(specs, getattr(config, "precision", None)), config)
     for name, versions in server.refresh().items():
         if not versions:
             spec = server.registry.specs[name]
-            raise FileNotFoundError(
+            raise errors.NotFound(
                 f"Model {name!r}: no loadable SavedModel version under {spec.base_path!r} for its "
                 f"{spec.policy!r} version policy (<base>/<number>/saved_model.pb)."
             )
@@ -39,10 +40,20 @@ class RunningServer:
         self.runner = web.AppRunner(make_app(self.server))
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.host, self.rest_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as e:  # the port is taken, or the address is not this machine's
+            await self.runner.cleanup()
+            raise errors.BadValue(f"--port={self.rest_port}: cannot serve on {self.host} ({e.strerror}); choose "
+                                  "another --port (0: any free one) or --host.") from None
         self.rest_port = self.runner.addresses[0][1]
         if self.grpc_port is not None:
-            self.grpc_server, self.grpc_port = make_grpc_server(self.server, f"{self.host}:{self.grpc_port}")
+            try:
+                self.grpc_server, self.grpc_port = make_grpc_server(self.server, f"{self.host}:{self.grpc_port}")
+            except RuntimeError as e:  # grpc's "Failed to bind"
+                await self.runner.cleanup()
+                raise errors.BadValue(f"--grpc_port={self.grpc_port}: cannot serve gRPC on {self.host} ({e}); "
+                                      "choose another --grpc_port (0: any free one, -1: no gRPC).") from None
             await self.grpc_server.start()
         self.poller = asyncio.get_running_loop().create_task(self.server.poll())
 
@@ -68,7 +79,8 @@ def serve(specs, config, host="127.0.0.1", rest_port=8501, grpc_port=8500):
         running = RunningServer(server, host, rest_port, grpc_port)
         await running.start()
         for name in server.registry.specs:
-            print(f"Serving {name} versions {server.registry.versions(name)} at "
+            precision = server.registry.get(name).precision
+            print(f"Serving {name} versions {server.registry.versions(name)} in {precision} at "
                   f"http://{host}:{running.rest_port}/v1/models/{name}")  # fmt: skip
         grpc_at = "off" if running.grpc_port is None else f"{host}:{running.grpc_port}"
         print(f"Page: http://{host}:{running.rest_port}/   gRPC: {grpc_at}")

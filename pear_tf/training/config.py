@@ -16,6 +16,12 @@ class TrainConfig:
     model.rating_model.TRAINABLE; ``early_stopping_patience`` epochs without a better
     validation SRCC end the run (0: never); ``export_checkpoint`` is "best" (the epoch
     with the best validation SRCC is tested and exported) or "last".
+
+    Frozen-encoder training (docs/encoders.md): ``frozen_epochs`` epochs on a feature cache
+    (``feature_views`` stored views an image, in ``feature_cache_dir``, default
+    ``<model_dir>/feature_cache``) train the latents and heads with the encoder frozen;
+    then ``epochs`` epochs on images train what ``trainable`` says, with
+    ``unfreeze_blocks`` N > 0 only the encoder's last N blocks (at ``backbone_lr``).
     """
 
     model: ModelConfig = ModelConfig()
@@ -43,6 +49,13 @@ class TrainConfig:
     trainable: str = "all"
     early_stopping_patience: int = 0
     export_checkpoint: str = "best"
+    # What the export computes in: float32, bfloat16 or auto (pear_tf/exporting/bfloat16.py).
+    export_precision: str = "float32"
+    # Frozen-encoder training on a feature cache, then an optional partial unfreeze.
+    frozen_epochs: int = 0
+    feature_views: int = 4
+    feature_cache_dir: str | None = None
+    unfreeze_blocks: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,8 @@ import shutil
 import keras
 import tensorflow as tf
 
+from pear_tf import errors
+
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 
 
@@ -34,7 +36,7 @@ def make_strategy(name):
         return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
     if name == "auto":
         return tf.distribute.get_strategy()
-    raise ValueError(f"--strategy={name!r} is not one of {STRATEGIES}.")
+    raise errors.BadValue(f"--strategy={name!r} is not one of {STRATEGIES}.")
 
 
 def precision_policy(mixed_precision):

@@ -16,11 +16,12 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from pear_tf import metrics
+from pear_tf import errors, metrics
 from pear_tf.attributes import ATTRIBUTE_NAMES
 from pear_tf.config import ModelConfig
 from pear_tf.data import pipeline, sources
 from pear_tf.data.images import SkipLog
+from pear_tf.model.backbone import resolve_backbone_config
 from pear_tf.model.prior import PriorTrainer, build_prior_network
 
 CONFIG_FILE = "prior_config.json"
@@ -31,10 +32,10 @@ def _checkpoint_path(prior_checkpoint):
     if os.path.isdir(prior_checkpoint):
         latest = tf.train.latest_checkpoint(os.path.join(prior_checkpoint, "checkpoints"))
         if latest is None:
-            raise FileNotFoundError(f"--prior_checkpoint={prior_checkpoint!r} holds no checkpoints/ of a prior run.")
+            raise errors.NotFound(f"--prior_checkpoint={prior_checkpoint!r} holds no checkpoints/ of a prior run.")
         return latest, prior_checkpoint
     if not tf.io.gfile.exists(prior_checkpoint + ".index"):
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"--prior_checkpoint={prior_checkpoint!r} is neither a prior run's model_dir nor a checkpoint path "
             "(<model_dir>/checkpoints/ckpt-N)."
         )
@@ -47,7 +48,7 @@ def load_prior(prior_checkpoint, image_size=None):
     with open(os.path.join(run_dir, CONFIG_FILE)) as f:
         config = ModelConfig.from_json(f.read())
     if image_size is not None and config.image_size != image_size:
-        raise ValueError(
+        raise errors.BadValue(
             f"The prior in {run_dir} takes {config.image_size} px images, PEAR {image_size} px: "
             "train both with the same --image_size."
         )
@@ -89,7 +90,7 @@ def train_prior(config):
     keras.utils.set_random_seed(config.seed)
     splits = sources.load_splits(config.data, config.model.image_size)
     with open(os.path.join(config.model_dir, CONFIG_FILE), "w") as f:
-        f.write(config.model.to_json())
+        f.write(resolve_backbone_config(config.model).to_json())
     skip_log = SkipLog(splits.dropped)
 
     def make(split, training=False):
@@ -135,7 +136,7 @@ def attach_prior(config, splits, strategy):
     if not config.prior_checkpoint:
         return None, splits
     if config.model.objective != "pear":
-        raise ValueError(f"--prior_checkpoint is for --loss=pear; the {config.model.objective} baseline has no z.")
+        raise errors.BadValue(f"--prior_checkpoint is for --loss=pear; the {config.model.objective} baseline has no z.")
     with strategy.scope():
         network, _ = load_prior(config.prior_checkpoint, config.model.image_size)
     observed = isinstance(splits.train, dict) and bool(np.asarray(splits.train["attribute_mask"]).any())

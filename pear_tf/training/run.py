@@ -6,12 +6,10 @@ flags, so notebooks and tests call it directly with a TrainConfig.
 
 import dataclasses
 import functools
-import hashlib
 import json
 import os
 
 import keras
-import numpy as np
 from absl import logging
 
 from pear_tf import metrics as metrics_lib
@@ -22,7 +20,8 @@ from pear_tf.evaluation import analysis
 from pear_tf.evaluation.scoring import evaluate_model
 from pear_tf.exporting import saved_model
 from pear_tf.model import build_rating_model
-from pear_tf.training import distribution, loop, prior, warm_start
+from pear_tf.model.backbone import resolve_backbone_config
+from pear_tf.training import distribution, feature_cache, loop, prior, warm_start
 from pear_tf.training.checkpointing import BestCheckpoint, RunCheckpoint
 from pear_tf.training.summaries import RunSummaries
 from pear_tf.training.validation import Validator
@@ -64,7 +63,7 @@ def train_and_evaluate(config):
         digest = weights_digest(model)
         print(f"Trained {int(checkpoint.step)} steps; weights digest {digest}")
         metrics = test(config, model, data, summaries, int(checkpoint.step)) if worker.chief else {}
-        export_path = export(config, model, metrics, worker, int(checkpoint.step))
+        export_path = export(config, model, metrics, worker, int(checkpoint.step), data)
     return {"metrics": metrics, "export_path": export_path, "history": history, "weights_digest": digest}
 
 
@@ -73,11 +72,13 @@ class RunData:
 
     def __init__(self, config, strategy, work_dir):
         self.config = config
+        self.work_dir = work_dir
         splits = sources.load_splits(config.data, config.model.image_size)
         self.skip_log = SkipLog(splits.dropped)
         self.skipped_file = os.path.join(work_dir, "skipped_images.txt")
         self.log_dir = os.path.join(work_dir, "logs")
-        self.model_config = dataclasses.replace(config.model, bin_values=splits.scale.bin_values)
+        model_config = dataclasses.replace(config.model, bin_values=splits.scale.bin_values)
+        self.model_config = resolve_backbone_config(model_config)  # a preset's architecture, recorded
         with open(os.path.join(work_dir, "model_config.json"), "w") as f:
             f.write(self.model_config.to_json())
         if not config.attribute_supervision:
@@ -104,6 +105,27 @@ class RunData:
     def sample_images(self, count=8):
         return next(iter(self.validation.unbatch().batch(count)))["image"]
 
+    def feature_caches(self, model):
+        """The frozen encoder's (train, validation) feature caches, encoded on first use."""
+        folder = self.config.feature_cache_dir or os.path.join(self.work_dir, "feature_cache")
+        batch, seed = self.config.batch_size, self.config.seed
+        train = feature_cache.open_or_encode(model, self.splits.train, os.path.join(folder, "train"),
+                                             self.config.feature_views, batch, seed, self.skip_log)  # fmt: skip
+        validation = feature_cache.open_or_encode(model, self.splits.validation, os.path.join(folder, "validation"),
+                                                  1, batch, seed, self.skip_log)  # fmt: skip
+        return train, validation.eval_dataset(batch)
+
+    def cached_epoch_dataset(self, cache):
+        """epoch_dataset's counterpart on the feature cache: f(epoch, skip, context)."""
+
+        def epoch_dataset(epoch, skip, context):
+            batch = context.get_per_replica_batch_size(self.config.batch_size)
+            seed = pipeline.epoch_seed(self.config.seed, epoch, context.input_pipeline_id)
+            dataset = cache.epoch_dataset(batch, seed, (context.num_input_pipelines, context.input_pipeline_id))
+            return dataset.skip(skip * (context.num_replicas_in_sync // context.num_input_pipelines))
+
+        return epoch_dataset
+
 
 def build_model(config, model_config, strategy, prior_network=None):
     """PEAR or a baseline with both optimizers, every variable created (so checkpoints restore fully)."""
@@ -117,7 +139,9 @@ def build_model(config, model_config, strategy, prior_network=None):
             seed=config.seed,
         )
         model.build_all()
-        model.set_trainable(config.trainable)
+        # The image epochs' setting: the optimizers are built for it, also when a feature
+        # cache's frozen epochs come first (train() freezes the encoder for those).
+        model.set_trainable(config.trainable, config.unfreeze_blocks)
         model.compile(
             keras.optimizers.Adam(config.backbone_lr), keras.optimizers.Adam(config.head_lr), jit_compile=False
         )
@@ -126,7 +150,7 @@ def build_model(config, model_config, strategy, prior_network=None):
 
 
 def train(config, model, strategy, data, checkpoint, best, summaries):
-    """The loop with validation after every epoch; returns the per-epoch logs.
+    """The frozen epochs on the feature cache (if any), then the image epochs; returns the per-epoch logs.
 
     Every worker validates (the whole split), so all of them take the same early-stopping
     decision and save the best epoch together; summaries are the chief's alone.
@@ -134,7 +158,28 @@ def train(config, model, strategy, data, checkpoint, best, summaries):
     if best.exhausted:
         print(f"Early stopping was reached before (best epoch {best.record['epoch']}): no further training.")
         return {}
-    validator = Validator(model, data.validation, data.splits.scale)
+    history, frozen = {}, config.frozen_epochs
+    if frozen and int(checkpoint.step) < frozen * data.steps_per_epoch:
+        feature_cache.check_trainable_on_cache(model)
+        cache, validation = data.feature_caches(model)
+        model.set_trainable("heads" if config.trainable == "heads" else "latents_and_heads")
+        print(f"Frozen encoder: epochs 1-{frozen} train on the feature cache ({cache.views} view(s) an image).")
+        history = train_epochs(config, model, strategy, data.cached_epoch_dataset(cache), validation, frozen,
+                               (checkpoint, best, summaries, data))  # fmt: skip
+        model.set_trainable(config.trainable, config.unfreeze_blocks)
+        if best.exhausted:
+            return history
+    if config.epochs:
+        logs = train_epochs(config, model, strategy, data.epoch_dataset, data.validation, frozen + config.epochs,
+                            (checkpoint, best, summaries, data))  # fmt: skip
+        history = {key: history.get(key, []) + logs.get(key, []) for key in {*history, *logs}}
+    return history
+
+
+def train_epochs(config, model, strategy, epoch_dataset, validation, epochs, run):
+    """loop.run up to epoch ``epochs`` with validation on ``validation`` after every epoch."""
+    checkpoint, best, summaries, data = run
+    validator = Validator(model, validation, data.splits.scale)
 
     def on_epoch_end(epoch, logs):
         data.skip_log.write(data.skipped_file)
@@ -144,13 +189,13 @@ def train(config, model, strategy, data, checkpoint, best, summaries):
         return {**figures, loop.STOP_TRAINING: best.update(epoch, int(checkpoint.step), figures["val_srcc"])}
 
     loop_config = loop.LoopConfig(
-        epochs=config.epochs,
+        epochs=epochs,
         steps_per_epoch=data.steps_per_epoch,
         checkpoint_every_steps=config.checkpoint_every_steps,
         jit_compile=config.jit_compile,
         verbose=1 if config.verbose == "auto" else int(config.verbose),
     )
-    return loop.run(model, strategy, data.epoch_dataset, loop_config, checkpoint.step, checkpoint.manager,
+    return loop.run(model, strategy, epoch_dataset, loop_config, checkpoint.step, checkpoint.manager,
                     checkpoint.history, on_epoch_end, summaries.step if summaries else None)  # fmt: skip
 
 
@@ -170,8 +215,11 @@ def test(config, model, data, summaries, step):
     return metrics
 
 
-def export(config, model, metrics, worker, step):
-    """The next SavedModel version in ``config.export_dir`` (the chief's; None elsewhere or without one)."""
+def export(config, model, metrics, worker, step, data=None):
+    """The next SavedModel version in ``config.export_dir`` (the chief's; None elsewhere or without one).
+
+    In ``config.export_precision``; a bfloat16 export is checked on ``data``'s validation images too.
+    """
     if not config.export_dir:
         return None
     extra = {"metrics": metrics_lib.json_safe(metrics), "train_config": describe(config), "steps_trained": step,
@@ -179,11 +227,19 @@ def export(config, model, metrics, worker, step):
     metadata = saved_model.export_metadata(model, config.data.dataset, extra)
     # Every worker exports (saving reads distributed variables collectively); the chief's is kept.
     export_dir = config.export_dir if worker.chief else os.path.join(worker.work_dir, "export")
-    path = saved_model.export_saved_model(model, export_dir, metadata, config.mc_samples)
+    check = validation_images(data) if data is not None and config.export_precision != "float32" else None
+    path = saved_model.export_saved_model(model, export_dir, metadata, config.mc_samples, config.export_precision,
+                                          check)  # fmt: skip
     if not worker.chief:
         return None
     print(f"Exported SavedModel to {path}")
     return path
+
+
+def validation_images(data, count=100):
+    """(up to ``count`` preprocessed validation images, what they are): the bfloat16 export check's own."""
+    images = [example["image"].numpy() for example in data.validation.unbatch().take(count)]
+    return (np.stack(images), "validation images of the run") if images else None
 
 
 def analyse(predictions, splits, model_dir, log_dir):
@@ -229,10 +285,7 @@ def restore_best(best):
 
 def weights_digest(model):
     """SHA-256 of every weight: equal on every worker of a synchronous run."""
-    digest = hashlib.sha256()
-    for variable in model.weights:
-        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(variable)).tobytes())
-    return digest.hexdigest()
+    return feature_cache.weights_digest(model)
 
 
 def hparams(config):
@@ -252,6 +305,8 @@ def hparams(config):
         "attribute_supervision": config.attribute_supervision,
         "init_from": config.init_from or "",
         "trainable": config.trainable,
+        "frozen_epochs": config.frozen_epochs,
+        "unfreeze_blocks": config.unfreeze_blocks,
     }
 
 

@@ -12,6 +12,7 @@ import os
 
 import tensorflow as tf
 
+from pear_tf import errors
 from pear_tf.config import ModelConfig
 from pear_tf.exporting.saved_model import restore_model
 from pear_tf.inference.metadata import read_metadata
@@ -32,7 +33,7 @@ def load_source(init_from):
     try:
         path = latest_version_dir(init_from)
     except FileNotFoundError:
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"--init_from={init_from!r} is neither a pear_tf.train run folder (model_config.json, checkpoints/) "
             "nor a SavedModel (a base folder of versions, or a version folder)."
         ) from None
@@ -43,7 +44,7 @@ def load_source(init_from):
     saved = tf.saved_model.load(path).scoring_variables
     variables = [v for part in model.scoring_layers() for v in part.variables]
     if len(saved) != len(variables):
-        raise ValueError(f"{path} holds {len(saved)} scoring variables, its model_config builds {len(variables)}.")
+        raise errors.BadValue(f"{path} holds {len(saved)} scoring variables, its model_config builds {len(variables)}.")
     for target, value in zip(variables, saved):
         target.assign(value)
     return model, tuple(name for name in PARTS if getattr(model, name, None) in model.scoring_layers())

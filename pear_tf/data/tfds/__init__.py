@@ -4,6 +4,7 @@ Build from Python or with ``python -m pear_tf.data.build``; with apache-beam ins
 ``tfds build pear_tf/data/tfds/ava --manual_dir=...`` works too.
 """
 
+from pear_tf import errors
 from pear_tf.data.splits import Splits
 from pear_tf.data.tfds.aadb import Aadb
 from pear_tf.data.tfds.ava import Ava
@@ -18,10 +19,10 @@ def load_tfds_splits(dataset, data_dir, validation_fraction=None, seed=None):
     """
     del validation_fraction, seed
     if dataset not in BUILDERS:
-        raise ValueError(f"--tfds reads {sorted(BUILDERS)}; --dataset={dataset!r} has no TFDS builder.")
+        raise errors.BadValue(f"--tfds reads {sorted(BUILDERS)}; --dataset={dataset!r} has no TFDS builder.")
     builder = BUILDERS[dataset](data_dir=data_dir)
     if not builder.is_prepared():
-        raise FileNotFoundError(
+        raise errors.NotFound(
             f"No prepared TFDS '{dataset}' in --data_dir={data_dir!r}. Build it first: "
             f"python -m pear_tf.data.build --dataset={dataset} --manual_dir=<the unpacked original> "
             f"--data_dir={data_dir}"

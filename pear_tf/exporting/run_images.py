@@ -1,0 +1,54 @@
+"""A training run's own validation images, read back from the flags it recorded (flags.txt).
+
+The bfloat16 check (exporting/bfloat16.py) scores them beside the package photos: they are the
+images the model will meet. A run whose data cannot be read any more (a moved data_dir) gives
+none, with the reason, and the check goes on with the photos.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from pear_tf.data import pipeline, sources
+from pear_tf.data.splits import DataConfig
+
+# DataConfig fields a flags.txt line sets, and how its value is read.
+_PARSERS = {
+    "dataset": str,
+    "data_dir": str,
+    "synthetic_flavour": str,
+    "synthetic_sizes": lambda v: tuple(int(n) for n in v.split(",")),
+    "validation_fraction": float,
+    "custom_bins": lambda v: tuple(float(b) for b in v.split(",")),
+    "seed": int,
+    "test_workers": str,
+}
+
+
+def data_config(flag_lines):
+    """The DataConfig a run was trained with, from its resolved flags (``--name=value`` lines)."""
+    values = {}
+    for line in flag_lines:
+        name, _, value = line.strip().lstrip("-").partition("=")
+        if name in _PARSERS and value:
+            values[name] = _PARSERS[name](value)
+        elif name in ("tfds", "notfds"):
+            values["tfds"] = name == "tfds"
+    return dataclasses.replace(DataConfig(), **values)
+
+
+def validation_images(model_dir, image_size, count=100):
+    """(preprocessed float32 [N, S, S, 3], what they are), or (None, why not) for the run in ``model_dir``."""
+    flags_path = os.path.join(model_dir, "flags.txt")
+    if not os.path.exists(flags_path):
+        return None, f"{model_dir} has no flags.txt"
+    with open(flags_path) as f:
+        config = data_config(f.read().splitlines())
+    try:
+        splits = sources.load_splits(config, image_size)
+        dataset = pipeline.make_dataset(splits.validation, image_size, batch_size=16).unbatch().take(count)
+        images = np.stack([example["image"].numpy() for example in dataset])
+    except Exception as e:  # noqa: BLE001 - a data set no longer where the run read it: the photos still check
+        return None, f"its validation split could not be read ({type(e).__name__}: {str(e).splitlines()[0]})"
+    return images, f"validation images of the run ({config.dataset})"
