@@ -5,37 +5,12 @@ images the model will meet. A run whose data cannot be read any more (a moved da
 none, with the reason, and the check goes on with the photos.
 """
 
-import dataclasses
 import os
 
 import numpy as np
 
 from pear_tf.data import pipeline, sources
-from pear_tf.data.splits import DataConfig
-
-# DataConfig fields a flags.txt line sets, and how its value is read.
-_PARSERS = {
-    "dataset": str,
-    "data_dir": str,
-    "synthetic_flavour": str,
-    "synthetic_sizes": lambda v: tuple(int(n) for n in v.split(",")),
-    "validation_fraction": float,
-    "custom_bins": lambda v: tuple(float(b) for b in v.split(",")),
-    "seed": int,
-    "test_workers": str,
-}
-
-
-def data_config(flag_lines):
-    """The DataConfig a run was trained with, from its resolved flags (``--name=value`` lines)."""
-    values = {}
-    for line in flag_lines:
-        name, _, value = line.strip().lstrip("-").partition("=")
-        if name in _PARSERS and value:
-            values[name] = _PARSERS[name](value)
-        elif name in ("tfds", "notfds"):
-            values["tfds"] = name == "tfds"
-    return dataclasses.replace(DataConfig(), **values)
+from pear_tf.data.run_flags import data_config_from_flag_lines
 
 
 def validation_images(model_dir, image_size, count=100):
@@ -44,7 +19,7 @@ def validation_images(model_dir, image_size, count=100):
     if not os.path.exists(flags_path):
         return None, f"{model_dir} has no flags.txt"
     with open(flags_path) as f:
-        config = data_config(f.read().splitlines())
+        config = data_config_from_flag_lines(f.read().splitlines())
     try:
         splits = sources.load_splits(config, image_size)
         dataset = pipeline.make_dataset(splits.validation, image_size, batch_size=16).unbatch().take(count)
