@@ -21,7 +21,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from pear_tf.exporting.converter import calibration_dataset, scoring_converter  # noqa: E402
-from pear_tf.exporting.int8_search import activation_spread, layer_errors, ranked_layers  # noqa: E402
+from pear_tf.exporting.layer_ranking import activation_spread, float_model, layer_errors, ranked_layers  # noqa: E402
 from pear_tf.exporting.representative import representative_images  # noqa: E402
 from pear_tf.inference.metadata import image_size, read_metadata  # noqa: E402
 from pear_tf.inference.versions import latest_version_dir  # noqa: E402
@@ -50,7 +50,7 @@ def main(argv):
         converter=converter, debug_dataset=calibration_dataset(debug, FLAGS.tflite_input)
     )
     debugger.run()
-    rows = layer_errors(debugger, activation_spread(path, FLAGS.tflite_input, debug))
+    rows = layer_errors(debugger, activation_spread(float_model(path, FLAGS.tflite_input), FLAGS.tflite_input, debug))
     print(
         f"{path}: {len(rows)} quantized layers; rmse in quantization steps (rounding alone ≈ 0.29) "
         "and over the float activation's std (what the export's int8 search ranks by)"

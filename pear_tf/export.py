@@ -1,8 +1,8 @@
 """Export a trained PEAR run as the next SavedModel version, or a SavedModel as TFLite.
 
     python -m pear_tf.export --model_dir=runs/demo --export_dir=savedmodels/demo
-    python -m pear_tf.export --saved_model_dir=savedmodels/demo --tflite=int8 \\
-        --representative_data=synthetic --output=pear_int8.tflite [--tflite_input=uint8]
+    python -m pear_tf.export --saved_model_dir=savedmodels/demo --tflite=auto --max_size_mb=6 \\
+        --eval_data=test --output=pear.tflite [--tflite_input=uint8]
 
 The first restores the run's latest checkpoint (``--epoch=best``: its best validation
 epoch, as train's ``--export=best`` does) and writes ``<export_dir>/<next version>/``
@@ -11,14 +11,19 @@ metadata asset holding the training flags and test metrics. It is calibrated as 
 export is (``calibrated_score``, the chosen ``score_std``, ``ood_score``/``is_photo_like``): from
 the run's calibration.json, or fitted on the splits its flags.txt names (``--nocalibrate``:
 not). The second converts the
-scoring graph to TFLite with builtin ops only (float32, float16, dynamic or int8), in
-a subprocess (pear_tf/exporting/tflite.py). It then scores ``--check_images`` held-out
-images with both models and exits 1 when the TFLite ranking falls below
-``--min_spearman`` (0.98): an int8 model that lost the ranking is never handed over as
-if it worked. Full int8 keeps the fewest layers in float that bring it over the bar
-(``--int8_float_layers=auto``, ranked by TFLite's QuantizationDebugger) and says which,
-and what they cost. The file carries the model's metadata (bins, attribute names,
-preprocessing, name, version, training data) in its flatbuffer: no side file.
+scoring graph to TFLite with builtin ops only (float32, float16, dynamic, int8, int16x8,
+or auto: the smallest of them that passes), in a subprocess
+(pear_tf/exporting/tflite.py). int8 and int16x8 calibrate on 500 images of the model's
+own training split (``--representative_data``: or a folder, or synthetic). The export
+then scores ``--check_images`` held-out images with both models and exits 1 when the
+TFLite ranking falls below ``--min_spearman`` (0.98): an int8 model that lost the
+ranking is never handed over as if it worked. Full int8 keeps layers in float, chosen
+by their measured gain per byte within ``--max_size_mb`` (``--int8_float_layers=auto``).
+With ``--eval_data=SPLIT`` (of the model's own data set, or of ``--dataset``/``--data_dir``),
+the SRCC against the ratings of the float and the TFLite model are printed side by side,
+and a file that loses more than ``--max_srcc_drop`` (0.01) is not written. The file
+carries the model's metadata (bins, attribute names, preprocessing, name, version,
+training data, calibration) in its flatbuffer: no side file.
 
 ``--precision=bfloat16`` (or ``auto`` on a CPU with AMX-BF16/AVX512-BF16) writes a SavedModel whose
 backbone computes in bfloat16, after checking it against float32 on real photographs and the
@@ -28,7 +33,7 @@ records the precision and the check (docs/scoring.md).
 
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from pear_tf import cli
 
@@ -38,9 +43,10 @@ FLAGS = flags.FLAGS
 def define_flags():
     from pear_tf.data.decode import MAX_PIXELS
     from pear_tf.exporting.saved_model import EPOCHS
-    from pear_tf.exporting.tflite import INPUT_TYPES, VARIANTS
     from pear_tf.inference.precision import PRECISIONS
 
+    cli.define_data_flags()  # the data set of --eval_data, when it is not the model's own
+    _define_tflite_flags()
     flags.DEFINE_string("model_dir", None, "A pear_tf.train run folder (model_config.json, checkpoints/).")
     flags.DEFINE_string("export_dir", None, "The model's base folder, savedmodels/<name>.")
     flags.DEFINE_enum(
@@ -65,8 +71,17 @@ def define_flags():
         "max_image_pixels", MAX_PIXELS,
         "With --model_dir: the SavedModel's graph refuses images whose header declares more pixels (bombs).",
     )  # fmt: skip
+
+
+def _define_tflite_flags():
+    from pear_tf.exporting.tflite import CHOICES, FLOAT_DTYPES, INPUT_TYPES
+
     flags.DEFINE_string("saved_model_dir", None, "With --tflite: a SavedModel, or a base folder (its latest version).")
-    flags.DEFINE_enum("tflite", None, VARIANTS, "Convert --saved_model_dir to this TFLite variant.")
+    flags.DEFINE_enum(
+        "tflite", None, CHOICES,
+        "Convert --saved_model_dir to this TFLite variant; auto: the smallest that passes the checks (it prints what "
+        "it tried, what it picked and why).",
+    )  # fmt: skip
     flags.DEFINE_string("output", None, "With --tflite: the .tflite file to write.")
     flags.DEFINE_enum(
         "tflite_input", "float32", INPUT_TYPES,
@@ -74,11 +89,27 @@ def define_flags():
     )  # fmt: skip
     flags.DEFINE_string(
         "int8_float_layers", "auto",
-        "With --tflite=int8: auto (keep the fewest layers with the largest quantization error in float that bring "
-        "the Spearman to --min_spearman), N (keep the N worst in float), or none (all int8).",
+        "With --tflite=int8: auto (keep layers in float, added by measured agreement gained per byte, until the "
+        "Spearman reaches --min_spearman within --max_size_mb), N (keep the N worst in float), or none (all int8).",
     )  # fmt: skip
-    flags.DEFINE_string("representative_data", None, "With --tflite=int8: a folder of images, or 'synthetic'.")
-    flags.DEFINE_integer("representative_count", 200, "Images used to calibrate int8.")
+    flags.DEFINE_enum("float_layers_dtype", "float16", FLOAT_DTYPES, "How int8's float layers store their weights.")
+    flags.DEFINE_string(
+        "representative_data", None,
+        "Calibration (int8, int16x8, auto) and check images: a folder of images, 'synthetic', or 'train' (the "
+        "default: the model's own training split, read as its run read it).",
+    )  # fmt: skip
+    flags.DEFINE_integer("representative_count", 500, "Images used to calibrate int8 and int16x8.")
+    flags.DEFINE_float(
+        "max_size_mb", 0.0, "With --tflite=auto, and int8's search: the largest file in MiB (0: no budget)."
+    )
+    flags.DEFINE_enum(
+        "eval_data", None, ["train", "validation", "test", "all"],
+        "With --tflite: this split of the model's own data set (or of --dataset/--data_dir when given) is scored "
+        "with the SavedModel and the TFLite file against its ratings.",
+    )  # fmt: skip
+    flags.DEFINE_float(
+        "max_srcc_drop", 0.01, "With --eval_data: the SRCC the TFLite file may lose against the SavedModel's."
+    )
     flags.DEFINE_integer(
         "check_images", 100, "With --tflite: held-out images scored by both models to check agreement (0: no check)."
     )
@@ -92,19 +123,12 @@ def define_flags():
 
 def main(argv):
     del argv
+    if not FLAGS["verbosity"].present:
+        logging.set_verbosity(logging.WARNING)  # the data readers log a line per split they read
     if FLAGS.tflite:
-        from pear_tf.exporting import agreement, tflite
-
         if not FLAGS.saved_model_dir:
             raise app.UsageError("--tflite needs --saved_model_dir.")
-        if FLAGS.tflite == "int8" and not FLAGS.representative_data:
-            raise app.UsageError("--tflite=int8 needs --representative_data (a folder of images, or 'synthetic').")
-        try:
-            tflite.export_tflite(FLAGS.saved_model_dir, FLAGS.tflite, FLAGS.output, FLAGS.representative_data,
-                                 FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman,
-                                 FLAGS.tflite_input, tflite.parse_float_layers(FLAGS.int8_float_layers))  # fmt: skip
-        except agreement.AgreementError as error:
-            sys.exit(f"ERROR: {error}")
+        _export_tflite()
         return
     export_saved_model()
 
@@ -122,6 +146,38 @@ def export_saved_model():
                    precision=FLAGS.precision, calibrate=FLAGS.calibrate)  # fmt: skip
     except PrecisionCheckError as error:
         sys.exit(f"ERROR: {error}")
+
+
+def _eval_data():
+    """The labelled set of --eval_data: the given data flags if --dataset is set, else the model's own data set."""
+    if not FLAGS.eval_data:
+        return None
+    from pear_tf.exporting.ratings import LabelledSet
+    from pear_tf.exporting.representative import training_split
+    from pear_tf.inference.versions import latest_version_dir
+
+    if FLAGS["dataset"].present:
+        return LabelledSet(cli.data_config_from_flags(), FLAGS.eval_data)
+    return LabelledSet(training_split(latest_version_dir(FLAGS.saved_model_dir)).data, FLAGS.eval_data)
+
+
+def _export_tflite():
+    from pear_tf.exporting import agreement, tflite
+
+    try:
+        float_layers = tflite.parse_float_layers(FLAGS.int8_float_layers)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
+    try:
+        tflite.export_tflite(FLAGS.saved_model_dir, FLAGS.tflite, FLAGS.output, FLAGS.representative_data,
+                             FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman, FLAGS.tflite_input,
+                             float_layers, FLAGS.max_size_mb, _eval_data(), FLAGS.max_srcc_drop,
+                             FLAGS.float_layers_dtype)  # fmt: skip
+    except agreement.AgreementError as error:
+        sys.exit(f"ERROR: {error}")
+    except (ValueError, FileNotFoundError) as error:  # no training data here, a bad folder, a mismatched data set
+        print(f"ERROR: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,42 @@ def hide_attributes(split):
     if isinstance(split, tf.data.Dataset):
         return split.map(lambda example: {**example, "attribute_mask": tf.zeros_like(example["attribute_mask"])})
     return {**split, "attribute_mask": np.zeros_like(split["attribute_mask"])}
+
+
+def data_config_from_flag_lines(lines):
+    """The DataConfig of a run, from its recorded flags (``flags.txt``: ``--name=value`` lines).
+
+    How an export finds the data set a model was trained on (the SavedModel's metadata
+    keeps the run's flags as ``training_flags``). Flags the run did not record keep
+    DataConfig's defaults; the tf.data service is not used here (a local read).
+    """
+    values, switches = {}, {}
+    for line in lines:
+        line = line.strip()
+        if line.startswith("--") and "=" in line:
+            name, value = line[2:].split("=", 1)
+            values[name] = value
+        elif line.startswith("--no"):
+            switches[line[4:]] = False
+        elif line.startswith("--"):
+            switches[line[2:]] = True
+    default = DataConfig()
+    numbers = {
+        "synthetic_sizes": lambda v: tuple(int(n) for n in v.split(",")),
+        "custom_bins": lambda v: tuple(float(b) for b in v.split(",")),
+        "validation_fraction": float,
+        "seed": int,
+    }
+    fields = {
+        name: numbers.get(name, str)(values[name])
+        for name in ("dataset", "data_dir", "synthetic_flavour", "synthetic_sizes", "validation_fraction",
+                     "custom_bins", "seed", "data_format", "cache_dir", "test_workers")
+        if name in values
+    }  # fmt: skip
+    return dataclasses.replace(default, tfds=switches.get("tfds", default.tfds), **fields)
+
+
+def data_config_from_dict(values):
+    """A DataConfig from its JSON form (``dataclasses.asdict``, lists for tuples); unknown keys are ignored."""
+    names = {field.name for field in dataclasses.fields(DataConfig)}
+    return DataConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in names})

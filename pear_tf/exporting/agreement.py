@@ -9,7 +9,8 @@ from pear_tf.inference.tflite import TFLiteScorer, as_input
 
 
 class AgreementError(RuntimeError):
-    """The TFLite model's ranking falls below the bar; the file is kept for inspection."""
+    """A .tflite file fails the export's acceptance: its ranking falls below the bar (the file is kept
+    for inspection), or, as the subclasses say, it loses the ratings or no variant passes."""
 
 
 def reference_scores(saved_model_dir, images):
@@ -69,35 +70,39 @@ def held_out_images(source, image_size, count, calibrated=0):
         return images, "calibration (no held-out image left in the folder)"
 
 
-def search_images(source, image_size, count, calibrated=0):
+def search_images(source, image_size, count, calibrated=0, checked=None):
     """Images the int8 search chooses its float layers by: neither calibration nor check images.
 
     Choosing on the check's own images would make the check pass by construction: synthetic
-    images of a third seed, or the folder's images after the calibration and the check's
-    (the check's own when the folder has none left, which the phrase says).
+    images of a third seed, or the folder's (or training split's) images after the
+    calibration's and the check's (``checked`` of them; default ``count``), or the check's
+    own when none are left, which the phrase says.
 
     Returns:
       (images [N, S, S, 3], a phrase saying which they are).
     """
+    checked = count if checked is None else checked
     try:
-        return representative_images(source, image_size, count, seed=2, skip=calibrated + count), "separate"
+        return representative_images(source, image_size, count, seed=2, skip=calibrated + checked), "separate"
     except ValueError:  # the folder has no image past the check's
-        images, _ = held_out_images(source, image_size, count, calibrated)
+        images, _ = held_out_images(source, image_size, checked or count, calibrated)
         return images, "the check's own (no other image left in the folder)"
 
 
-def check_agreement(saved_model_dir, tflite_path, image_size, source, count, calibrated=0, min_spearman=0.98):
+def check_agreement(saved_model_dir, tflite_path, image_size, source, count, calibrated=0, min_spearman=0.98,
+                    images=None):  # fmt: skip
     """Scores ``count`` held-out images with both models; raises AgreementError below ``min_spearman``.
 
     Args:
-      source: a folder of images or ``synthetic``.
+      source: a folder of images, ``synthetic`` or a representative.TrainingSplit.
       calibrated: folder images used for int8 calibration, passed over first (held out).
+      images: (the held-out images, the phrase saying which they are), if already read.
 
     Returns:
       The agreement dict, with ``held_out`` saying which images were scored.
     """
-    images, held_out = held_out_images(source, image_size, count, calibrated)
-    result = {**agreement(saved_model_dir, tflite_path, images), "held_out": held_out, "source": source}
+    images, held_out = images or held_out_images(source, image_size, count, calibrated)
+    result = {**agreement(saved_model_dir, tflite_path, images), "held_out": held_out, "source": str(source)}
     print(
         f"Agreement with the SavedModel on {result['images']} {held_out} images from {source}: "
         f"Spearman {result['spearman']:.4f}, max |Δscore| {result['max_abs_score']:.4f} "

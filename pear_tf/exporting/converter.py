@@ -3,6 +3,11 @@
 TF 2.21's converter leaks memory on every call, so ``run_job`` runs each conversion in a
 new process (``python -m pear_tf.exporting.converter job.json``, or another module's
 ``__main__`` for other jobs). Builtin ops only: LiteRT cannot run Flex (select TF) ops.
+
+``int16x8`` is TFLite's 16x8 mode (``EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8``):
+int8 weights, int16 activations, int64 biases; 256 times finer activation steps than int8
+in a file of int8's size. TF documents it as slower than int8 (no optimized kernels) and
+not taken by the hardware delegates; XNNPACK runs none of it (BUILD_NOTES has the figures).
 """
 
 import json
@@ -14,9 +19,11 @@ import tempfile
 import numpy as np
 
 from pear_tf import errors
+from pear_tf.exporting import tflite_metadata
+from pear_tf.exporting.tflite_metadata import CALIBRATED, INT8_DROPPED_OUTPUTS
 from pear_tf.inference.tflite import as_input
 
-VARIANTS = ("float32", "float16", "dynamic", "int8")
+VARIANTS = ("float32", "float16", "dynamic", "int8", "int16x8")
 INPUT_TYPES = ("float32", "uint8")
 
 
@@ -33,11 +40,6 @@ def parse_float_layers(value):
     if count < 0:
         raise errors.BadValue(f"--int8_float_layers={value!r}: give auto, none, or a number of layers (0, 1, 2, ...).")
     return count
-
-
-# Outputs full int8 leaves out: the photo-likeness density's int8 kernels abort the TFLite
-# interpreter (measured on ai_edge_litert; notes/issue-27.md). Float, float16 and dynamic keep them.
-INT8_DROPPED_OUTPUTS = ("ood_score", "is_photo_like")
 
 
 def scoring_converter(saved_model_dir, input_type="float32", int8=False):
@@ -81,16 +83,17 @@ def convert(saved_model_dir, variant, output, representative=None, input_type="f
 
     if variant not in VARIANTS:
         raise errors.BadValue(f"--tflite={variant!r} is not one of {VARIANTS}.")
-    converter = scoring_converter(saved_model_dir, input_type, int8=variant == "int8")
-    if variant in ("float16", "dynamic", "int8"):
+    if variant in CALIBRATED and (representative is None or not len(representative)):
+        raise errors.BadValue(f"--tflite={variant} needs --representative_data (a few hundred images).")
+    converter = scoring_converter(saved_model_dir, input_type, int8=variant in CALIBRATED)
+    if variant != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    if variant == "int8":
-        if representative is None or not len(representative):
-            raise errors.BadValue("--tflite=int8 needs --representative_data (a few hundred images).")
+    if variant in CALIBRATED:
         # The uint8 input's cast stays a float op ahead of the first QUANTIZE.
-        ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if variant == "int8" else
+               tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]  # fmt: skip
         converter.target_spec.supported_ops = ops + ([tf.lite.OpsSet.TFLITE_BUILTINS] if input_type == "uint8" else [])
         converter.representative_dataset = calibration_dataset(representative, input_type)
     _write(output, converter.convert())
@@ -106,8 +109,9 @@ def _write(output, data):
 def run_job(job, timeout=3600, module="pear_tf.exporting.converter"):
     """Runs one conversion job (a JSON-able dict, see ``_main``) in a fresh Python process.
 
-    Arrays (``representative``, ``check_images``) travel as .npy files. Raises
-    RuntimeError with the end of the process's error output when it fails.
+    Arrays (``representative``, ``check_images``) travel as .npy files. The process's
+    output goes to this one's (a long search shows its progress); its error output is
+    kept, and RuntimeError carries its end when the process fails.
     """
     with tempfile.TemporaryDirectory() as scratch:
         job = dict(job)
@@ -118,19 +122,36 @@ def run_job(job, timeout=3600, module="pear_tf.exporting.converter"):
         path = os.path.join(scratch, "job.json")
         with open(path, "w") as f:
             json.dump(job, f)
-        result = subprocess.run([sys.executable, "-m", module, path],
-                                capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        sys.stdout.flush()
+        result = subprocess.run([sys.executable, "-m", module, path], stdout=None, stderr=subprocess.PIPE,
+                                text=True, timeout=timeout)  # fmt: skip
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         raise RuntimeError(f"TFLite conversion ({job.get('variant', job['action'])}) failed: " + "\n".join(lines[-8:]))
-    return result.stdout
+
+
+def convert_in_subprocess(saved_model_dir, variant, output, representative=None, input_type="float32", timeout=1800):
+    """Runs ``convert`` in a fresh Python process, then writes the model's metadata into the file.
+
+    ``variant`` and ``output`` may be comma-separated lists of the same length: several
+    variants converted by one process (``representative`` goes to the calibrated ones).
+    Raises RuntimeError with the process's message on failure.
+    """
+    run_job({"action": "convert", "saved_model_dir": saved_model_dir, "variant": variant, "output": output,
+             "representative": representative, "input_type": input_type}, timeout)  # fmt: skip
+    for name, path in zip(variant.split(","), output.split(",")):
+        tflite_metadata.embed_saved_model_metadata(path, saved_model_dir, name, input_type)
+    return output
 
 
 def _main(job_path):
     with open(job_path) as f:
         job = json.load(f)
     representative = np.load(job["representative"]) if job.get("representative") else None
-    convert(job["saved_model_dir"], job["variant"], job["output"], representative, job["input_type"])
+    # One job may convert several variants (--tflite=auto): one start-up of TensorFlow, a few leaks.
+    for variant, output in zip(job["variant"].split(","), job["output"].split(",")):
+        convert(job["saved_model_dir"], variant, output, representative if variant in CALIBRATED else None,
+                job["input_type"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,19 +1,35 @@
-"""Full int8 that keeps the ranking: the fewest layers kept in float, found by measurement.
+"""Full int8 that keeps the ranking: layers kept in float, chosen by their measured gain per byte.
 
-TFLite's QuantizationDebugger calibrates the scoring graph once and measures each
-layer's int8 error on calibration images. The layers are ranked by that error against
-the float activation's spread (rmse / std: see ``ranked_layers``), worst first, and the
-model is re-quantized with
-the N worst kept in float (the debugger's ``denylisted_nodes``: those ops run in float,
-with QUANTIZE/DEQUANTIZE around them, still builtin ops) for N = 0, 1, 2, 4, … until the
-agreement bar is reached, then bisected down to the fewest N that reaches it. The search
-runs in a fresh process (the converter leaks memory) and chooses N on images of its own
-(agreement.search_images), not on the export check's held-out images: the check that
-follows is then a test of the choice, not a replay of it, and can fail it.
+TFLite's QuantizationDebugger calibrates the scoring graph once; re-quantizing it with
+some layers denylisted (``denylisted_nodes``: those ops run in float between QUANTIZE and
+DEQUANTIZE, still builtin ops) is cheap. ``--int8_float_layers=auto`` then searches:
+
+1. Sensitivity, measured once: for every quantized layer, the int8 model with that
+   layer's output kept in float: the layer and the layers that read it
+   (layer_ranking.output_groups; a layer in float alone still hands its output on
+   requantized, and on a tiny PEAR neither the softmax nor the score's MatVec alone
+   gained anything, while the two together took the Spearman from 0.976 to 0.996). Its
+   gain is how much the score's squared error against the float model falls (a finer
+   measure of agreement than the Spearman, which one layer barely moves); its cost is
+   the bytes it adds to the file (weights stored as float16 by default:
+   float16_weights.py).
+2. Greedy: candidates in order of gain per byte (ties by name); each is added and the
+   Spearman against the float model is measured; it is kept only if the Spearman
+   rises (at an equal Spearman, if the squared error falls), else dropped.
+3. Stop rule: the Spearman reaches ``--min_spearman``; or no candidate with a positive
+   gain is left that fits the size budget; or PATIENCE candidates in a row did not help.
+
+The budget is ``--max_size_mb`` and never more than a float16 file (which keeps the
+ranking and is then the smaller file). Float layers do not add up (each adds its own
+QUANTIZE/DEQUANTIZE boundary; issue 16), hence a measurement at each step rather than a
+prediction from the single-layer gains. ``--int8_float_layers=N`` keeps the N worst
+layers by the debugger's error (layer_ranking.py) instead, without a search.
+
+The search runs in a fresh process (the converter leaks memory) and measures on images of
+its own (agreement.search_images), not on the export check's held-out images: the check
+that follows is a test of the choice, and can fail it.
 """
 
-import csv
-import io
 import json
 import os
 import sys
@@ -25,151 +41,185 @@ from scipy import stats
 from pear_tf import errors
 from pear_tf.exporting.agreement import reference_scores, search_images, tflite_scores
 from pear_tf.exporting.converter import calibration_dataset, run_job, scoring_converter
+from pear_tf.exporting.float16_weights import float32_weights_to_float16
+from pear_tf.exporting.layer_ranking import activation_spread, float_model, layer_errors, output_groups, ranked_layers
 from pear_tf.inference.tflite import as_input, invoke_seconds
 
 DEBUG_IMAGES = 50  # calibration images the debugger measures each layer's error on
+# Consecutive layers that did not help before the search gives up: a bound on its time
+# (each try is a re-quantization and a scoring pass), not a tuned constant.
+PATIENCE = 10
+FLOAT_DTYPES = ("float16", "float32")
+SHOWN = 8  # float layers the report names
 
 
-def layer_errors(debugger, spread=None):
-    """The debugger's layers in graph order: dicts of ``tensor``, ``op``, ``steps`` and ``relative``.
+def greedy_by_gain(groups, measure, target, budget, patience=PATIENCE, progress=print):
+    """The search's steps 1-3 (module docstring) over candidate groups of layers.
 
-    ``steps`` is the int8 error's rmse over the quantization step (about 0.29 for rounding
-    alone); ``relative`` is its rmse over the float activation's std (``spread``: tensor
-    name → std), the error against the signal, NaN where the float model has no such tensor.
+    Args:
+      groups: {candidate name: frozenset of layer (tensor) names kept in float together}.
+      measure: frozenset of layers kept in float → dict with ``spearman``, ``mse`` and
+        ``bytes`` of that model; called once per set.
+      target: the Spearman to reach; budget: the largest file in bytes (None: any).
+
+    Returns:
+      (the layers kept in float, in the order added; the steps tried as dicts; why it stopped).
     """
-    buffer = io.StringIO()
-    debugger.layer_statistics_dump(buffer)
-    layers = []
-    for row in csv.DictReader(io.StringIO(buffer.getvalue())):
-        scale, rmse = float(row["scale"]), float(row["mean_squared_error"]) ** 0.5
-        std = (spread or {}).get(row["tensor_name"], float("nan"))
-        layers.append({"tensor": row["tensor_name"], "op": row["op_name"], "steps": rmse / scale if scale else 0.0,
-                       "relative": rmse / std if std > 0 else float("nan")})  # fmt: skip
-    return layers
+    results = {}
 
+    def measured(layers):
+        if layers not in results:
+            results[layers] = measure(layers)
+        return results[layers]
 
-def ranked_layers(layers):
-    """Worst first: by ``relative`` error, then (where the float model lacks the tensor) by ``steps``.
-
-    Steps alone cannot tell which layers hurt: in a healthy quantization every layer is at
-    rounding (0.2-0.3 steps). A layer whose values use a sliver of their int8 range (a
-    pooled feature vector, a logit) has a large error against its own spread.
-    """
-    known = [layer for layer in layers if np.isfinite(layer["relative"])]
-    unknown = [layer for layer in layers if not np.isfinite(layer["relative"])]
-    return sorted(known, key=lambda layer: -layer["relative"]) + sorted(unknown, key=lambda layer: -layer["steps"])
-
-
-def activation_spread(saved_model_dir, input_type, images):
-    """{tensor name: std of its values} in the float TFLite model over ``images``."""
-    import tensorflow as tf
-
-    model = scoring_converter(saved_model_dir, input_type, int8=True).convert()
-    interpreter = tf.lite.Interpreter(model_content=model, experimental_preserve_all_tensors=True)
-    interpreter.allocate_tensors()
-    tensors = [d for d in interpreter.get_tensor_details() if d["dtype"] == np.float32]
-    # Over every value of every image: a scalar such as the score has its spread across images.
-    moments = {d["name"]: np.zeros(3) for d in tensors}
-    for image in images:
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], as_input(image, input_type)[np.newaxis])
-        interpreter.invoke()
-        for d in tensors:
-            value = interpreter.get_tensor(d["index"]).astype(np.float64)
-            moments[d["name"]] += (value.size, value.sum(), np.square(value).sum())
-    return {name: float(max(sq / n - (total / n) ** 2, 0.0)) ** 0.5 for name, (n, total, sq) in moments.items() if n}
-
-
-def _counts_to_try(passes, total, float_layers):
-    """Tries N = 0, 1, 2, 4, … until ``passes(N)``, then bisects to the fewest; returns (N, tries)."""
-    if float_layers != "auto":
-        count = min(float_layers, total)
-        return count, {count: passes(count)}
-    tries, failed, count = {}, -1, 0
-    while True:
-        tries[count] = passes(count)
-        if tries[count]:
+    base = measured(frozenset())
+    if base["spearman"] >= target:
+        return [], [], "plain int8 reaches the target"
+    budget = float("inf") if budget is None else budget
+    every = frozenset().union(*groups.values())
+    gain = {}
+    for name, group in sorted(groups.items()):
+        if len(group) >= len(every):
+            continue  # the debugger needs one layer left in int8
+        alone = measured(group)
+        benefit, cost = base["mse"] - alone["mse"], alone["bytes"] - base["bytes"]
+        if benefit > 0 and alone["bytes"] <= budget:
+            gain[name] = (benefit / max(cost, 1), cost)
+    kept, best, steps, misses = [], base, [], 0
+    for name in sorted(gain, key=lambda name: (-gain[name][0], name)):
+        layers = frozenset(kept) | groups[name]
+        if best["spearman"] >= target or misses >= patience:
             break
-        if count >= total - 1:  # everything but one layer in float and still not there
-            return None, tries
-        failed, count = count, min(max(1, 2 * count), total - 1)
-    while count - failed > 1:  # the fewest: bisect between the last failure and the first pass
-        middle = (failed + count) // 2
-        tries[middle] = passes(middle)
-        failed, count = (failed, middle) if tries[middle] else (middle, count)
-    return count, tries
+        if len(layers) == len(kept) or len(layers) >= len(every) or best["bytes"] + gain[name][1] > budget:
+            continue  # already in float, or all of them, or too large by its own cost: not worth a try
+        trial = measured(layers)
+        helps = trial["bytes"] <= budget and (trial["spearman"], -trial["mse"]) > (best["spearman"], -best["mse"])
+        steps.append({"candidate": name, "layers": len(layers), **trial, "kept": helps})
+        progress(f"  + {name[-60:]} ({len(groups[name])} layers): Spearman {trial['spearman']:.4f}, "
+                 f"{trial['bytes'] / 2**20:.2f} MiB" + ("" if helps else " (dropped)"))  # fmt: skip
+        if helps:
+            kept, best, misses = kept + sorted(layers - frozenset(kept)), trial, 0
+        else:
+            misses += 1
+    if best["spearman"] >= target:
+        return kept, steps, "reached the target"
+    return kept, steps, (f"{patience} candidates in a row did not help" if misses >= patience
+                         else "no candidate left that fits and helps")  # fmt: skip
 
 
-def search_in_this_process(job, representative, check_images):
-    """The search itself (in the job's process); writes the chosen model and a JSON report."""
+class Quantizer:
+    """Re-quantizes a calibrated debugger's model with given layers in float, and measures it.
+
+    ``measure(layers)`` → ``spearman`` and ``mse`` of the scores against ``reference`` on
+    ``images``, and the file's ``bytes``; results are cached, models are not (memory).
+    """
+
+    def __init__(self, debugger, images, reference, float_dtype):
+        import keras
+
+        self.debugger, self.images, self.reference, self.float_dtype = debugger, images, reference, float_dtype
+        self.results = {}
+        self.progbar = keras.utils.Progbar(None, unit_name="model")  # a re-quantization and a scoring pass each
+
+    def model(self, layers):
+        import tensorflow as tf
+
+        self.debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=sorted(layers) or None)
+        data = self.debugger.get_nondebug_quantized_model()
+        if layers and self.float_dtype == "float16":
+            data, _ = float32_weights_to_float16(data)
+        return data
+
+    def measure(self, layers):
+        layers = frozenset(layers)
+        if layers not in self.results:
+            data = self.model(layers)
+            with tempfile.NamedTemporaryFile(suffix=".tflite") as f:
+                f.write(data)
+                f.flush()
+                scores = tflite_scores(f.name, self.images)
+            self.results[layers] = {"spearman": float(stats.spearmanr(scores, self.reference)[0]),
+                                    "mse": float(np.mean(np.square(scores - self.reference))), "bytes": len(data)}  # fmt: skip
+            self.progbar.add(1)
+        return self.results[layers]
+
+
+def _calibrated_debugger(saved_model_dir, input_type, representative):
     import tensorflow as tf
 
-    input_type = job["input_type"]
-    converter = scoring_converter(job["saved_model_dir"], input_type, int8=True)
+    converter = scoring_converter(saved_model_dir, input_type, int8=True)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = calibration_dataset(representative, input_type)
     debugger = tf.lite.experimental.QuantizationDebugger(
         converter=converter, debug_dataset=calibration_dataset(representative[:DEBUG_IMAGES], input_type)
     )
     debugger.run()
-    spread = activation_spread(job["saved_model_dir"], input_type, representative[:DEBUG_IMAGES])
-    layers = ranked_layers(layer_errors(debugger, spread))
+    return debugger
+
+
+def search_in_this_process(job, representative, images):
+    """The search itself (in the job's process); writes the chosen model, the all-int8 one and a JSON report."""
+    input_type, saved_model_dir = job["input_type"], job["saved_model_dir"]
+    debugger = _calibrated_debugger(saved_model_dir, input_type, representative)
+    float32 = float_model(saved_model_dir, input_type)
+    layers = ranked_layers(layer_errors(debugger, activation_spread(float32, input_type, representative[:DEBUG_IMAGES])))
     if input_type == "uint8":
-        check_images = as_input(check_images, "uint8").astype(np.float32)
-    reference = reference_scores(job["saved_model_dir"], check_images)
-    spearman, models = {}, {}
-
-    def passes(count):
-        options = tf.lite.experimental.QuantizationDebugOptions(
-            denylisted_nodes=[layer["tensor"] for layer in layers[:count]] or None
-        )
-        debugger.options = options
-        models[count] = debugger.get_nondebug_quantized_model()
-        with tempfile.NamedTemporaryFile(suffix=".tflite") as f:
-            f.write(models[count])
-            f.flush()
-            spearman[count] = float(stats.spearmanr(tflite_scores(f.name, check_images), reference)[0])
-        print(f"int8 with the {count} worst layers in float: Spearman {spearman[count]:.4f}", flush=True)
-        return spearman[count] >= job["min_spearman"]
-
-    count, _ = _counts_to_try(passes, len(layers), job["float_layers"])
-    chosen = count if count is not None else max(spearman, key=spearman.get)
-    with open(job["output"], "wb") as f:
-        f.write(models[chosen])
-    if 0 not in models:
-        passes(0)
-    with open(job["output"] + ".all_int8", "wb") as f:
-        f.write(models[0])
+        images = as_input(images, "uint8").astype(np.float32)
+    quantizer = Quantizer(debugger, images, reference_scores(saved_model_dir, images), job["float_dtype"])
+    # Never larger than a float16 file would be (half the float32 one): that keeps the ranking.
+    budget = min(job["max_bytes"] or len(float32), len(float32) // 2)
+    if job["float_layers"] == "auto":
+        print(f"int8 search: measuring the output of each of {len(layers)} layers kept in float, then adding them "
+              f"by gain per byte up to {budget / 2**20:.2f} MiB", flush=True)  # fmt: skip
+        groups = output_groups(float32, [layer["tensor"] for layer in layers])
+        kept, steps, stop = greedy_by_gain(groups, quantizer.measure, job["min_spearman"], budget,
+                                           progress=lambda line: print(line, flush=True))  # fmt: skip
+    else:
+        kept, steps, stop = [layer["tensor"] for layer in layers[: job["float_layers"]]], [], "the named count"
+    for name, layer_set in ((job["output"], kept), (job["output"] + ".all_int8", [])):
+        with open(name, "wb") as f:
+            f.write(quantizer.model(frozenset(layer_set)))
+    by_name = {layer["tensor"]: layer for layer in layers}
+    final, base = quantizer.measure(kept), quantizer.measure(frozenset())
     # Strict JSON (apps parse it): no NaN.
-    named = [{**layer, "relative": layer["relative"] if np.isfinite(layer["relative"]) else None} for layer in layers]
-    report = {"count": chosen, "found": count is not None, "layers": named[:chosen], "total_layers": len(layers),
-              "spearman": {str(k): v for k, v in sorted(spearman.items())}}  # fmt: skip
+    named = [{**by_name[n], "relative": by_name[n]["relative"] if np.isfinite(by_name[n]["relative"]) else None}
+             for n in kept]  # fmt: skip
+    report = {"count": len(kept), "found": final["spearman"] >= job["min_spearman"], "layers": named,
+              "total_layers": len(layers), "stop": stop, "float_dtype": job["float_dtype"], "budget_bytes": budget,
+              "spearman": {"0": base["spearman"], str(len(kept)): final["spearman"]},
+              "steps": [{k: v for k, v in step.items() if k != "mse"} for step in steps],
+              "measured_models": len(quantizer.results)}  # fmt: skip
     with open(job["report"], "w") as f:
         json.dump(report, f)
 
 
 def keep_layers_in_float(saved_model_dir, output, representative, source, image_size, check_images, min_spearman,
-                         input_type, float_layers, calibrated):  # fmt: skip
-    """Writes an int8 ``output`` with the fewest worst layers in float that keeps the ranking.
+                         input_type, float_layers, calibrated, max_bytes=0, float_dtype="float16"):  # fmt: skip
+    """Writes an int8 ``output`` with layers kept in float that keep the ranking (see the module docstring).
 
     Args:
       representative: calibration images [N, S, S, 3]; ``source`` gives the search's own
-        images (agreement.search_images: neither the ``calibrated`` first nor the check's).
-      float_layers: "auto" (search) or a count of the worst layers kept in float.
+        images (agreement.search_images: neither the ``calibrated`` first nor the check's;
+        twice the check's count, against the noise of a Spearman).
+      float_layers: "auto" (the search) or a count of the worst layers kept in float.
+      max_bytes: the size budget (0: none but the float16 file's size).
+      float_dtype: how the float layers' weights are stored, "float16" or "float32".
 
     Returns:
-      A dict for the file's metadata and the report: ``count``, ``layers`` (the float ones,
-      worst first, with their error in quantization steps), ``spearman`` (per count tried),
-      and the cost against all-int8: ``size_bytes`` and ``invoke_ms`` of both.
+      A dict for the file's metadata and the report: ``count``, ``layers`` (the float ones
+      in the order added), ``spearman`` (all-int8 and chosen, on the search images),
+      ``steps`` and ``stop`` (the search), and the cost against all-int8: ``size_bytes``
+      and ``invoke_ms`` of both.
     """
     if float_layers == "auto" and not check_images:
-        raise errors.BadValue("--int8_float_layers=auto needs --check_images (the search scores as many of its own).")
-    images, which = search_images(source, image_size, check_images or 20, calibrated)
+        raise errors.BadValue("--int8_float_layers=auto needs --check_images (the search scores twice as many of its own).")
+    images, which = search_images(source, image_size, 2 * (check_images or 10), calibrated, check_images)
     with tempfile.TemporaryDirectory() as scratch:
         report_path = os.path.join(scratch, "report.json")
         run_job({"action": "int8_search", "saved_model_dir": saved_model_dir, "output": output, "report": report_path,
                  "representative": representative, "check_images": images, "input_type": input_type,
-                 "float_layers": float_layers, "min_spearman": min_spearman},
-                module="pear_tf.exporting.int8_search")  # fmt: skip
+                 "float_layers": float_layers, "min_spearman": min_spearman, "max_bytes": max_bytes,
+                 "float_dtype": float_dtype}, module="pear_tf.exporting.int8_search")  # fmt: skip
         with open(report_path) as f:
             report = json.load(f)
     report["search_images"] = {"count": len(images), "which": which}
@@ -183,16 +233,24 @@ def keep_layers_in_float(saved_model_dir, output, representative, source, image_
     return report
 
 
+def _short(tensor):
+    """The last of a fused op's ';'-joined names, at most 60 characters: enough to find it in the metadata."""
+    return tensor.split(";")[-1][-60:]
+
+
 def _print_report(report):
-    layers = ", ".join(f"{layer['op']} {layer['tensor']} (rmse {layer['relative'] or float('nan'):.3f}× its std, "
-                       f"{layer['steps']:.2f} steps)" for layer in report["layers"])  # fmt: skip
+    listed = report["layers"][:SHOWN]
+    layers = ", ".join(f"{layer['op']} {_short(layer['tensor'])} (rmse {layer['relative'] or float('nan'):.3f}× its "
+                       f"std, {layer['steps']:.2f} steps)" for layer in listed)  # fmt: skip
+    if len(report["layers"]) > len(listed):
+        layers += f" and {len(report['layers']) - len(listed)} more (every one is in the file's metadata)"
     size, invoke = report["size_bytes"], report["invoke_ms"]
     tried = ", ".join(f"{k}: {v:.4f}" for k, v in report["spearman"].items())
     search = report["search_images"]
     print(f"int8: {report['count']} of {report['total_layers']} quantized layers kept in float"
           f"{': ' + layers if layers else ''}. Spearman by layers in float on {search['count']} search images "
-          f"({search['which']}): {tried}."
-          + ("" if report["found"] else " No count reached --min_spearman; the best is kept."))  # fmt: skip
+          f"({search['which']}): {tried}" + (f"; stopped: {report['stop']}." if report.get("stop") else ".")
+          + ("" if report["found"] else " --min_spearman was not reached; the best is kept."))  # fmt: skip
     print(f"Cost against all-int8: size {size['selected'] / 2**20:.2f} MiB vs {size['all_int8'] / 2**20:.2f} MiB "
           f"({size['selected'] / size['all_int8']:.2f}×), invoke {invoke['selected']:.3f} ms vs "
           f"{invoke['all_int8']:.3f} ms ({invoke['selected'] / invoke['all_int8']:.2f}×)")  # fmt: skip

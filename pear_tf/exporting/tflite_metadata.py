@@ -14,9 +14,15 @@ import os
 import flatbuffers
 import numpy as np
 
-from pear_tf.exporting.converter import INT8_DROPPED_OUTPUTS
 from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.tflite import METADATA_NAME
+
+# The variants calibrated on representative images (full-integer activations).
+CALIBRATED = ("int8", "int16x8")
+# Outputs full int8 leaves out: the photo-likeness density's int8 kernels abort the TFLite
+# interpreter (measured on ai_edge_litert; notes/issue-27.md). Float, float16 and dynamic keep them; int16x8
+# (calibrated too, not measured) leaves them out as well.
+INT8_DROPPED_OUTPUTS = ("ood_score", "is_photo_like")
 
 _FILE_IDENTIFIER = b"TFL3"
 
@@ -47,8 +53,10 @@ def write_tflite_metadata(path, metadata):
     os.replace(temporary, path)
 
 
-def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agreement=None):
+def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agreement=None, extra=None):
     """The SavedModel's metadata asset plus what the .tflite adds: its variant, input and name.
+
+    ``extra``: more entries of ``tflite`` (the calibration, the ratings, what --tflite=auto tried).
 
     None for a SavedModel that pear_tf did not export (it has no metadata asset).
     """
@@ -78,7 +86,7 @@ def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agr
                 "is_photo_like": "[1] bool, ood_score <= 1",
             }.items()
             if name in metadata.get("outputs", ["score", "score_std", "distribution", "attributes"])
-            and not (variant == "int8" and name in INT8_DROPPED_OUTPUTS)
+            and not (variant in CALIBRATED and name in INT8_DROPPED_OUTPUTS)
         },
     }
     if float_layers is not None:
@@ -86,6 +94,7 @@ def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agr
     if agreement is not None:
         keys = ("spearman", "max_abs_score", "reference_std", "images", "source", "held_out")
         metadata["tflite"]["agreement"] = {k: agreement[k] for k in keys if k in agreement}
+    metadata["tflite"].update(extra or {})
     return metadata
 
 
@@ -99,9 +108,10 @@ def output_positions(path):
     return {name: by_index[details["index"]] for name, details in sorted(outputs.items())}
 
 
-def embed_saved_model_metadata(path, saved_model_dir, variant, input_type, float_layers=None, agreement=None):
+def embed_saved_model_metadata(path, saved_model_dir, variant, input_type, float_layers=None, agreement=None,
+                               extra=None):  # fmt: skip
     """Writes ``tflite_metadata(...)`` into the file at ``path``; returns it (None: nothing to write)."""
-    metadata = tflite_metadata(saved_model_dir, variant, input_type, float_layers, agreement)
+    metadata = tflite_metadata(saved_model_dir, variant, input_type, float_layers, agreement, extra)
     if metadata is not None:
         # Swift's Interpreter (and C's) reads outputs by position, which follows no name order.
         metadata["tflite"]["output_positions"] = output_positions(path)
