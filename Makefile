@@ -39,8 +39,11 @@ demo: venv
 	$(BIN)/python -m pear_tf.data.synthetic --out=$(DEMO_RUN)/samples --count=1 --image_size=64
 	$(BIN)/python -m pear_tf.predict --model=$(DEMO_EXPORT) $(DEMO_RUN)/samples/sample_0.png
 
+# Two pytest workers (pytest-xdist), one test file each at a time: module fixtures are built once, and
+# a file's many small TensorFlow steps (single-threaded Python) overlap the other's (BUILD_NOTES: Test suite).
+TEST_WORKERS ?= 2
 test: venv browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # After a green suite: pin what it ran with.
 constraints: venv

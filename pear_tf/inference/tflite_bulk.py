@@ -4,7 +4,7 @@
 SavedModel: every image goes through the one host decode and the one preprocessing
 (inference/encoded.py, as TFLite apps must), then one ``invoke`` per image on XNNPACK with
 ``num_threads`` threads. The rows and the error rows are the SavedModel scorer's
-(inference/files.py); ``score_std`` is 0 (a .tflite file has no Monte-Carlo sampling, DESIGN §8).
+(inference/files.py); ``score_std`` is the file's own (fixed noise in the graph since issue 27; 0 from older files).
 The file is opened through pear_tf/inference/tflite.py's TFLiteScorer only.
 """
 
