@@ -10,6 +10,7 @@ models, version policies and labels: ``--model_config_file`` (TF Serving's forma
 """
 
 import os
+import sys
 
 from absl import app, flags
 
@@ -64,6 +65,11 @@ def main(argv):
         precision=FLAGS.precision,
     )
     serve(specs, config, FLAGS.host, FLAGS.port, None if FLAGS.grpc_port < 0 else FLAGS.grpc_port)
+    # Both servers have stopped: end here, without waiting at exit for threads TensorFlow, gRPC or the
+    # loop's executor may still hold (serving/server.py says why).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ over one ModelServer, so both APIs share the models, the batchers and the metric
 """
 
 import asyncio
+import signal
+import sys
 
 from aiohttp import web
 
@@ -12,6 +14,9 @@ from pear_tf.serving.app import make_app
 from pear_tf.serving.core import ModelServer
 from pear_tf.serving.grpc_service import make_grpc_server
 from pear_tf.serving.registry import ModelRegistry
+
+# Seconds the servers get to stop after Ctrl-C (requests in flight get 1 of them); then the process ends anyway.
+STOP_SECONDS = 10
 
 
 def build_model_server(specs, config):
@@ -87,9 +92,20 @@ def serve(specs, config, host="127.0.0.1", rest_port=8501, grpc_port=8500):
         try:
             await asyncio.Event().wait()
         finally:
-            await running.stop()
+            try:
+                await asyncio.wait_for(running.stop(), STOP_SECONDS)
+            except asyncio.TimeoutError:
+                print(f"The servers did not stop within {STOP_SECONDS} s; ending anyway.", file=sys.stderr)
 
+    # Not asyncio.run: on its way out it waits for every thread of the loop's executor (a model call, a
+    # version load). Once, on a loaded machine, a server was still alive 120 s after Ctrl-C (cause not
+    # pinned down); the stop is bounded and the command ends its process itself (serve.py).
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(run())
+    loop.add_signal_handler(signal.SIGINT, task.cancel)  # Ctrl-C: stop both servers, then return
     try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
         pass
+    finally:
+        loop.close()
