@@ -127,6 +127,15 @@ def test_both_servers_apply_the_one_decode(model, photos):
             request.inputs["pixels"].CopyFrom(tf.make_tensor_proto(tiff[None], tf.uint8))
             reply = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=60)
             assert abs(tf.make_ndarray(reply.outputs["score"])[0] - answer["predictions"][0]["score"]) < EXACT
+            # A few bytes declaring a 120 MP image (within the pixel limit) are refused before any padding.
+            empty = tf.make_tensor_proto(np.zeros([0], np.uint8), tf.uint8)
+            del empty.tensor_shape.dim[:]
+            for side in (1, 10000, 12000, 3):
+                empty.tensor_shape.dim.add(size=side)
+            request.inputs["pixels"].CopyFrom(empty)
+            with pytest.raises(grpc.RpcError) as refused:
+                prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=60)
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "carries 0" in refused.value.details()
     finally:
         server.stop()
 

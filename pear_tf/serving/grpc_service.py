@@ -57,6 +57,16 @@ def _ndarray(proto, name, limit):
         raise ServingError(f"'{name}' is not a valid {_dtype_name(proto.dtype)} tensor of shape {dims}: {e}") from None
 
 
+def _check_carried(proto, name):
+    """Refuses a uint8 tensor that carries fewer values than its shape declares (make_ndarray would pad it)."""
+    dims = [d.size for d in proto.tensor_shape.dim]
+    if proto.tensor_shape.unknown_rank or any(d < 0 for d in dims):
+        return  # _ndarray names it
+    declared, carried = math.prod(dims), len(proto.tensor_content) or len(proto.int_val)
+    if carried != declared:
+        raise ServingError(f"'{name}' declares {declared} values (shape {dims}) but carries {carried}.")
+
+
 def _inputs(server, model, signature, request):
     """The checked numpy input of a PredictRequest."""
     name = SIGNATURE_INPUTS[signature]
@@ -85,6 +95,8 @@ def _inputs(server, model, signature, request):
         raise ServingError(f"'{name}' must be {'DT_UINT8' if pixels else 'DT_FLOAT'}; got {_dtype_name(proto.dtype)}.")
     size = int(model.metadata["model_config"]["image_size"])
     per_image = server.config.max_pixels if pixels else size * size
+    if pixels:  # a 120 MP image is allowed, so a short value list padded to its shape must be refused first
+        _check_carried(proto, name)
     array = _ndarray(proto, name, images * per_image * 3)
     if pixels:
         server.check_pixels(array)
