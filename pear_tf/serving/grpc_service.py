@@ -58,7 +58,7 @@ def _ndarray(proto, name, limit):
 
 
 def _check_carried(proto, name):
-    """Refuses a uint8 tensor that carries fewer values than its shape declares (make_ndarray would pad it)."""
+    """Refuses a uint8 tensor that carries other than the values its shape declares (make_ndarray pads a short list)."""
     dims = [d.size for d in proto.tensor_shape.dim]
     if proto.tensor_shape.unknown_rank or any(d < 0 for d in dims):
         return  # _ndarray names it
