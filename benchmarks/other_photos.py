@@ -111,22 +111,13 @@ def jpeg_bytes(image, quality):
 
 def write_ava_layout(out, count, test, seed=0):
     """Writes ``count`` scenes as AVA ships; the last ``test`` ids are the test list."""
-    os.makedirs(os.path.join(out, "images"), exist_ok=True)
-    os.makedirs(os.path.join(out, "aesthetics_image_lists"), exist_ok=True)
-    lines, test_ids = [], []
-    for index in range(count):
+
+    def scene(index):
         rng = np.random.default_rng([seed, 7919, index])
         f = factors(rng)
-        image_id = str(500000 + index)
-        with open(os.path.join(out, "images", f"{image_id}.jpg"), "wb") as handle:
-            handle.write(jpeg_bytes(render(f, rng), f["jpeg"]))
-        lines.append(f"{index + 1} {image_id} {' '.join(map(str, votes(appeal(f), rng)))} 0 0 {2000 + index % 30}\n")
-        if index >= count - test:
-            test_ids.append(image_id + "\n")
-    for name, rows in (("AVA.txt", lines), (ava.TEST_LIST, test_ids)):  # the files pear_tf.data.ava reads
-        with open(os.path.join(out, name), "w") as handle:
-            handle.writelines(rows)
-    return out
+        return jpeg_bytes(render(f, rng), f["jpeg"]), votes(appeal(f), rng)
+
+    return ava.write_layout(out, (scene(index) for index in range(count)), test, 500000, range(2000, 2030))
 
 
 flags.DEFINE_string("out", None, "Folder to write the AVA layout into.")

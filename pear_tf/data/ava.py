@@ -26,6 +26,27 @@ OBTAIN = (
 TEST_LIST = os.path.join("aesthetics_image_lists", "generic_test.jpgl")
 
 
+def write_layout(out_dir, items, test_count, first_id, challenges):
+    """Writes ``items`` (encoded JPEG bytes, vote counts [10]) as AVA ships them: images/<id>.jpg,
+    AVA.txt and the test list (the last ``test_count``). Ids count from ``first_id``; the challenge
+    column cycles through ``challenges``. What the generators of AVA-like sets share. Returns out_dir.
+    """
+    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "aesthetics_image_lists"), exist_ok=True)
+    lines, ids = [], []
+    for index, (jpeg, votes) in enumerate(items):
+        image_id = str(first_id + index)
+        with open(os.path.join(out_dir, "images", f"{image_id}.jpg"), "wb") as f:
+            f.write(jpeg)
+        counts = " ".join(str(int(c)) for c in votes)
+        lines.append(f"{index + 1} {image_id} {counts} 0 0 {challenges[index % len(challenges)]}\n")
+        ids.append(image_id + "\n")
+    for name, rows in (("AVA.txt", lines), (TEST_LIST, ids[len(ids) - test_count :])):
+        with open(os.path.join(out_dir, name), "w") as f:
+            f.writelines(rows)
+    return out_dir
+
+
 def parse_ava_txt(path):
     """AVA.txt → (image ids [N] str, vote counts [N, 10]); malformed lines are named in the error."""
     ids, counts = [], []

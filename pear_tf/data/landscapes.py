@@ -21,11 +21,14 @@ writes AVA.txt, images/<id>.jpg and aesthetics_image_lists/generic_test.jpgl, fo
 ``--dataset=ava --data_dir=DIR``. Everything is deterministic from (seed, index).
 """
 
+import io
 import os
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from pear_tf.data import ava
 
 CROWD = 400  # raters in the crowd; each photo is voted on by some of them
 LENIENCY = 0.6  # std of a rater's personal offset, in score points
@@ -121,23 +124,16 @@ def example(index, size=73, seed=0, leniency=None):
 
 def write_ava_layout(out_dir, sizes=(4800, 300, 600), size=73, seed=0):
     """Writes sum(sizes) landscapes as AVA ships them; the last sizes[2] are the test list. Returns out_dir."""
-    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
-    os.makedirs(os.path.join(out_dir, "aesthetics_image_lists"), exist_ok=True)
     leniency = crowd_leniency(seed)
-    total, test_start = sum(sizes), sizes[0] + sizes[1]
-    lines, test_ids = [], []
-    for index in range(total):
-        item = example(index, size, seed, leniency)
-        image_id = str(500000 + index)
-        Image.fromarray(item["image"]).save(os.path.join(out_dir, "images", f"{image_id}.jpg"), quality=92)
-        lines.append(f"{index + 1} {image_id} {' '.join(str(int(c)) for c in item['votes'])} 0 0 {2000 + index % 30}\n")
-        if index >= test_start:
-            test_ids.append(image_id + "\n")
-    with open(os.path.join(out_dir, "AVA.txt"), "w") as f:
-        f.writelines(lines)
-    with open(os.path.join(out_dir, "aesthetics_image_lists", "generic_test.jpgl"), "w") as f:
-        f.writelines(test_ids)
-    return out_dir
+    examples = (example(index, size, seed, leniency) for index in range(sum(sizes)))
+    items = ((_jpeg_bytes(item["image"]), item["votes"]) for item in examples)
+    return ava.write_layout(out_dir, items, sizes[2], 500000, range(2000, 2030))
+
+
+def _jpeg_bytes(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
 
 
 if __name__ == "__main__":

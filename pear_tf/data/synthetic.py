@@ -15,6 +15,7 @@ over the attributes (personal_set), for personalisation.
 import colorsys
 import csv
 import dataclasses
+import io
 import json
 import os
 
@@ -24,6 +25,7 @@ from scipy import ndimage
 
 from pear_tf import errors
 from pear_tf.attributes import AADB_SCALE, ATTRIBUTE_NAMES, AVA_SCALE
+from pear_tf.data import ava
 
 # Weight of each attribute in the latent quality; "scene" is content beyond them.
 QUALITY_WEIGHTS = {
@@ -219,8 +221,15 @@ def write_samples(out_dir, count, flavour="aadb", size=73, seed=0, start=10**6):
     return paths
 
 
+def _jpeg_bytes(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
 def _save_jpeg(path, image):
-    Image.fromarray(image).save(path, format="JPEG", quality=95)
+    with open(path, "wb") as f:
+        f.write(_jpeg_bytes(image))
 
 
 def write_ava_layout(out_dir, sizes=(4800, 300, 600), size=73, seed=0):
@@ -229,23 +238,9 @@ def write_ava_layout(out_dir, sizes=(4800, 300, 600), size=73, seed=0):
     The first sizes[0]+sizes[1] examples are AVA's train list (the reader holds its own
     validation slice out of it), the last sizes[2] the test list.
     """
-    os.makedirs(os.path.join(out_dir, "images"), exist_ok=True)
-    os.makedirs(os.path.join(out_dir, "aesthetics_image_lists"), exist_ok=True)
-    total, test_start = sum(sizes), sizes[0] + sizes[1]
-    lines, test_ids = [], []
-    for index in range(total):
-        item = example(index, "ava", size, seed)
-        image_id = str(100000 + index)
-        _save_jpeg(os.path.join(out_dir, "images", f"{image_id}.jpg"), item["image"])
-        counts = " ".join(str(int(c)) for c in item["votes"])
-        lines.append(f"{index + 1} {image_id} {counts} 0 0 {1000 + index % 50}\n")
-        if index >= test_start:
-            test_ids.append(image_id + "\n")
-    with open(os.path.join(out_dir, "AVA.txt"), "w") as f:
-        f.writelines(lines)
-    with open(os.path.join(out_dir, "aesthetics_image_lists", "generic_test.jpgl"), "w") as f:
-        f.writelines(test_ids)
-    return out_dir
+    examples = (example(index, "ava", size, seed) for index in range(sum(sizes)))
+    items = ((_jpeg_bytes(item["image"]), item["votes"]) for item in examples)
+    return ava.write_layout(out_dir, items, sizes[2], 100000, range(1000, 1050))
 
 
 def aadb_image_url(index):
