@@ -10,8 +10,10 @@ held-out ones, and the SRCC against the ratings of the run's own test split. The
 picked file, that model's float32 file and a float32 ResNet50 PEAR of the same input
 size (random weights: a float32 file's speed does not depend on its values) are timed
 side by side (``interleaved_invoke_ms``: rounds of every file in turn, 1 and 2 threads).
-Every row is printed, also the ones that miss a goal: ≤ 6 MB (MiB here), Spearman ≥ 0.98,
-ΔSRCC ≤ 0.01, invoke ≤ 0.15× ResNet50 float32.
+Every row is printed, also the ones that miss a goal: ≤ 6 MB (10⁶ bytes), Spearman ≥ 0.98,
+ΔSRCC ≤ 0.01, invoke ≤ 0.15× ResNet50 float32. The speed goal is judged with 1 thread, the
+convention of the phone-model papers (MobileNetV3's and MnasNet's latencies are a single
+large core's); the 2-thread ratio is printed beside it and named when it misses.
 """
 
 import os
@@ -19,20 +21,26 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from pear_tf import startup  # noqa: E402
+
+startup.import_tensorflow_quietly()  # before anything imports TensorFlow: no CUDA probing noise on a CPU machine
+
 from absl import app, flags  # noqa: E402
 
 from pear_tf.exporting import tflite  # noqa: E402
 from pear_tf.exporting.agreement import AgreementError  # noqa: E402
 from pear_tf.exporting.ratings import LabelledSet  # noqa: E402
+from pear_tf.exporting.tflite_metadata import PHOTO_LIKENESS_OUTPUTS  # noqa: E402
 from pear_tf.exporting.representative import training_split  # noqa: E402
 from pear_tf.inference.metadata import image_size, read_metadata  # noqa: E402
 from pear_tf.inference.tflite import as_input, interleaved_invoke_ms, read_tflite_metadata  # noqa: E402
 from pear_tf.inference.versions import latest_version_dir  # noqa: E402
 
 flags.DEFINE_list("runs", [], "name=RUN_FOLDER pairs (pear_tf.train runs with an exported SavedModel).")
-flags.DEFINE_float("max_size_mb", 6.0, "The size budget of --tflite=auto, MiB.")
+flags.DEFINE_float("max_size_mb", 6.0, "The size budget of --tflite=auto, megabytes (10^6 bytes).")
 flags.DEFINE_enum("eval_data", "test", ["train", "validation", "test", "all"], "The run's split scored against ratings.")
 flags.DEFINE_integer("rounds", 5, "Timing rounds (each times every file once per thread count).")
+flags.DEFINE_boolean("photo_likeness", True, "Keep ood_score/is_photo_like in the files (export --tflite_photo_likeness).")
 flags.DEFINE_integer("repeats", 10, "invoke() calls per file per round.")
 FLAGS = flags.FLAGS
 
@@ -65,11 +73,14 @@ def export_run(name, run, scratch):
     labelled = LabelledSet(training_split(path).data, FLAGS.eval_data)
     picked = os.path.join(scratch, f"{name}.tflite")
     try:
-        tflite.export_tflite(path, "auto", picked, max_size_mb=FLAGS.max_size_mb, eval_data=labelled)
+        tflite.export_tflite(path, "auto", picked, max_size_mb=FLAGS.max_size_mb, eval_data=labelled,
+                             photo_likeness=FLAGS.photo_likeness)  # fmt: skip
         outcome = read_tflite_metadata(picked)["tflite"]
     except AgreementError as error:
         picked, outcome = None, str(error)
-    float32 = tflite.convert_in_subprocess(path, "float32", os.path.join(scratch, f"{name}_float32.tflite"))
+    dropped = () if FLAGS.photo_likeness else PHOTO_LIKENESS_OUTPUTS
+    float32 = tflite.convert_in_subprocess(path, "float32", os.path.join(scratch, f"{name}_float32.tflite"),
+                                           drop_outputs=dropped)  # fmt: skip
     return path, picked, outcome, float32
 
 
@@ -81,11 +92,13 @@ def row(name, outcome, times, reference, size):
     picked = tried[outcome["auto"]["picked"]]
     one, two = times[(name, 1)], times[(name, 2)]
     ratings = outcome["ratings"]
-    goals = {"size": picked["bytes"] <= 6 * 2**20, "agreement": outcome["agreement"]["spearman"] >= 0.98,
-             "ΔSRCC": ratings["srcc_drop"] <= 0.01, "speed": max(one / reference[1], two / reference[2]) <= 0.15}
+    goals = {"size": picked["bytes"] <= 6 * 10**6, "agreement": outcome["agreement"]["spearman"] >= 0.98,
+             "ΔSRCC": ratings["srcc_drop"] <= 0.01, "speed": one / reference[1] <= 0.15}  # fmt: skip
     missed = [goal for goal, met in goals.items() if not met]
+    if two / reference[2] > 0.15:
+        missed.append("speed with 2 threads")
     others = "; ".join(f"{t['variant']}: {', '.join(t['reasons'])}" for t in tried.values() if t["reasons"])
-    return (f"| {name} | {size} | {picked['variant']} | {picked['bytes'] / 2**20:.2f} | "
+    return (f"| {name} | {size} | {picked['variant']} | {picked['bytes'] / 1e6:.2f} | "
             f"{outcome['agreement']['spearman']:.4f} | {ratings['float_srcc']:.4f} → {ratings['srcc']:.4f} "
             f"({-ratings['srcc_drop']:+.4f}) | {one:.3f} ({one / reference[1]:.3f}) | {two:.3f} ({two / reference[2]:.3f}) "
             f"| {'all met' if not missed else 'missed: ' + ', '.join(missed)}; {others} |")  # fmt: skip
@@ -106,9 +119,10 @@ def main(argv):
         image = {size: representative_images("synthetic", size, 1, seed=11)[0] for size in references}
         inputs = {key: (path, as_input(image[size], "float32")) for key, (path, _, size) in files.items()}
         times = interleaved_invoke_ms(inputs, FLAGS.rounds, FLAGS.repeats)
-        print(f"--tflite=auto --max_size_mb={FLAGS.max_size_mb:g} --eval_data={FLAGS.eval_data}; invoke median of "
+        print(f"--tflite=auto --max_size_mb={FLAGS.max_size_mb:g} --eval_data={FLAGS.eval_data} "
+              f"--{'' if FLAGS.photo_likeness else 'no'}tflite_photo_likeness; invoke median of "
               f"{FLAGS.rounds}×{FLAGS.repeats}, ratios to a float32 ResNet50 PEAR of the same size")  # fmt: skip
-        print("| training | px | picked | MiB | Spearman (check) | SRCC vs labels: float → tflite (Δ) | invoke ms 1 thr (× R50) | "
+        print("| training | px | picked | MB | Spearman (check) | SRCC vs labels: float → tflite (Δ) | invoke ms 1 thr (× R50) | "
               "invoke ms 2 thr (×) | goals; what else failed |")
         print("|---|---|---|---|---|---|---|---|---|")
         for name, (path, picked, outcome, _) in exported.items():

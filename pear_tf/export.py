@@ -100,8 +100,19 @@ def _define_tflite_flags():
     )  # fmt: skip
     flags.DEFINE_integer("representative_count", 500, "Images used to calibrate int8 and int16x8.")
     flags.DEFINE_float(
-        "max_size_mb", 0.0, "With --tflite=auto, and int8's search: the largest file in MiB (0: no budget)."
-    )
+        "max_size_mb", 0.0,
+        "With --tflite=auto, and int8's search: the largest file in megabytes, 10^6 bytes (0: no budget).",
+    )  # fmt: skip
+    flags.DEFINE_boolean(
+        "tflite_photo_likeness", True,
+        "With --tflite: keep the ood_score/is_photo_like outputs (full int8 never has them). "
+        "--notflite_photo_likeness leaves their density out: a smaller, faster phone file (BUILD_NOTES has sizes).",
+    )  # fmt: skip
+    flags.DEFINE_float(
+        "max_slowdown", 1.5,
+        "With --tflite=auto: reject a quantized file whose invoke() is more than this many times float32's, with 1 "
+        "or 2 threads (it fell off the fast kernels: int16x8 on XNNPACK is 15-22x).",
+    )  # fmt: skip
     flags.DEFINE_enum(
         "eval_data", None, ["train", "validation", "test", "all"],
         "With --tflite: this split of the model's own data set (or of --dataset/--data_dir when given) is scored "
@@ -172,7 +183,7 @@ def _export_tflite():
         tflite.export_tflite(FLAGS.saved_model_dir, FLAGS.tflite, FLAGS.output, FLAGS.representative_data,
                              FLAGS.representative_count, FLAGS.check_images, FLAGS.min_spearman, FLAGS.tflite_input,
                              float_layers, FLAGS.max_size_mb, _eval_data(), FLAGS.max_srcc_drop,
-                             FLAGS.float_layers_dtype)  # fmt: skip
+                             FLAGS.float_layers_dtype, FLAGS.max_slowdown, FLAGS.tflite_photo_likeness)  # fmt: skip
     except agreement.AgreementError as error:
         sys.exit(f"ERROR: {error}")
     except (ValueError, FileNotFoundError) as error:  # no training data here, a bad folder, a mismatched data set

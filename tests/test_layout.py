@@ -209,3 +209,48 @@ def test_every_console_script_runs_a_command_module():
         command = f"pear_tf.{function}"
         assert command in COMMANDS, (script, command)
         assert script == "pear-" + function.replace("_", "-"), script
+
+
+# pear_tf modules a benchmark may import before the quiet start: they load no TensorFlow (checked below).
+TF_FREE = ("pear_tf.startup", "pear_tf.data.ava")
+TF_LIBRARIES = ("tensorflow", "keras", "tensorflow_probability", "tf_keras")
+
+
+def _module_level_imports(tree):
+    """(line, module name) of each import statement at a module's top level, in order."""
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = ([f"{node.module}.{alias.name}" for alias in node.names] if node.module.startswith("pear_tf")
+                     else [node.module])  # fmt: skip
+            yield from ((node.lineno, name) for name in names)
+
+
+def _quiet_start_line(tree):
+    """The line of the top-level ``startup.import_tensorflow_quietly()`` call, or None."""
+    for node in tree.body:
+        call = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", None) == "import_tensorflow_quietly":
+            return node.lineno
+    return None
+
+
+def test_every_benchmark_starts_tensorflow_quietly():
+    """No CUDA probing noise from a benchmark on a CPU machine (issue 25): a script that imports TensorFlow,
+    Keras or a pear_tf module that loads them calls startup.import_tensorflow_quietly() before that import."""
+    folder = os.path.join(ROOT, "benchmarks")
+    siblings = {name[:-3] for name in os.listdir(folder) if name.endswith(".py")}
+    late = []
+    for name in sorted(siblings):
+        tree = ast.parse(open(os.path.join(folder, f"{name}.py")).read())
+        quiet = _quiet_start_line(tree)
+        for line, module in _module_level_imports(tree):
+            loads_tf = module.split(".")[0] in TF_LIBRARIES or module.split(".")[0] in siblings or (
+                module.startswith("pear_tf.") and module not in TF_FREE)  # fmt: skip
+            if loads_tf and (quiet is None or line < quiet):
+                late.append(f"benchmarks/{name}.py:{line} imports {module} before the quiet start")
+    assert not late, late
+    probe = "import sys, " + ", ".join(TF_FREE) + "; print(sorted(set(sys.modules) & set(" + repr(TF_LIBRARIES) + ")))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr[-2000:]

@@ -153,3 +153,25 @@ def test_the_server_computes_in_the_precision_it_is_given(exports):
     # float32 asked: the bfloat16 version cannot have it and is not loaded (the log says why); version 1 is.
     strict = build_model_server([spec], ServingConfig(precision="float32"))
     assert strict.registry.versions("pear") == [1] and strict.registry.get("pear").precision == "float32"
+
+
+def test_batch_norms_after_biased_convolutions_fold_into_them():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((12, 12, 3))
+    x = keras.layers.Conv2D(8, 3, use_bias=True, name="biased")(inputs)
+    x = keras.layers.BatchNormalization(name="folds")(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(8, 3, use_bias=False, name="unbiased")(x)
+    x = keras.layers.BatchNormalization(name="stays")(x)
+    inner = keras.Model(inputs, x)
+    outer = keras.Sequential([keras.Input((12, 12, 3)), keras.layers.Rescaling(1 / 255), inner])  # a nested model
+    rng = np.random.default_rng(0)
+    for layer in inner.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):  # statistics far from the identity
+            layer.set_weights([rng.uniform(0.5, 1.5, 8), rng.normal(0, 0.5, 8), rng.normal(0, 0.5, 8),
+                               rng.uniform(0.2, 3, 8)])  # fmt: skip
+    images = rng.uniform(0, 255, (2, 12, 12, 3)).astype(np.float32)
+    before = outer(images, training=False).numpy()
+    assert bfloat16.fold_batch_norms(outer) == ["folds"]
+    np.testing.assert_allclose(outer(images, training=False).numpy(), before, rtol=1e-4, atol=1e-5)
+    assert inner.get_layer("folds")(np.full((1, 2, 2, 8), 3.0, np.float32)).numpy().max() == 3.0  # passes through

@@ -3,7 +3,9 @@
 The copy is the same network built under Keras' ``mixed_bfloat16`` policy: the backbone's
 layers compute in bfloat16 (AMX and AVX512-BF16 run those convolutions natively), the latents
 and heads stay float32 (they are built float32 under any policy), and every output is float32.
-Its weights are the float32 model's, copied. (A model trained with --mixed_precision is such a
+Its weights are the float32 model's, copied, with each batch normalisation that follows a
+biased convolution folded into it (``fold_batch_norms``: Keras would compute it in float32);
+a float32 export folds them the same way (the ratio between the two is then bfloat16's alone). (A model trained with --mixed_precision is such a
 copy already; a float32 export of it is rebuilt in float32 the same way.) Before such a model is written,
 ``check_agreement`` scores real photographs with both (the package photos below, in several
 views each, plus a training run's own validation images when there are some) and refuses a
@@ -50,14 +52,16 @@ def compute_precision(model):
     return "bfloat16" if model.backbone.compute_dtype == "bfloat16" else "float32"
 
 
-def model_in(model, precision):
-    """The same network computing in ``precision``, weights copied (``model`` itself for float32 of float32).
+def model_in(model, precision, fold=False):
+    """The same network computing in ``precision``, weights copied (``model`` itself for float32 of float32
+    when there is nothing to fold).
 
     bfloat16: built under mixed_bfloat16, its stem kept float32 (keep_stem_float32), outputs cast to
     float32. A model trained with --mixed_precision computes in bfloat16: its float32 copy is what a
-    float32 export writes.
+    float32 export writes. ``fold``: batch normalisations folded into their convolutions
+    (fold_batch_norms; what an export writes, in either precision).
     """
-    if precision == compute_precision(model) == "float32":
+    if precision == compute_precision(model) == "float32" and not (fold and _fold_pairs(model.backbone)):
         return model
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
@@ -71,6 +75,8 @@ def model_in(model, precision):
         target.set_weights(source.get_weights())
     if precision == "bfloat16":
         keep_stem_float32(twin.backbone)
+    if fold:
+        fold_batch_norms(twin.backbone)
     return Float32Outputs(twin) if precision == "bfloat16" else twin
 
 
@@ -102,6 +108,67 @@ def keep_stem_float32(backbone):
         names.append(layer.name)
         convolved = convolved or isinstance(layer, keras.layers.Conv2D)
     return names
+
+
+def _identity(inputs, training=None, mask=None):
+    del training, mask
+    return inputs
+
+
+def _single(layer, attribute):
+    """A layer's only input or output tensor; None for a layer called more than once (no single one)."""
+    try:
+        return getattr(layer, attribute)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _foldable(conv, norm):
+    """Whether BatchNormalization ``norm`` reads only ``conv``'s output, per output channel, and ``conv`` has a bias."""
+    return (
+        type(conv) is keras.layers.Conv2D
+        and conv.use_bias
+        and isinstance(norm, keras.layers.BatchNormalization)
+        and norm.axis in (-1, 3)
+        and norm.center
+        and norm.scale
+        and norm.input is conv.output
+        and len(conv._outbound_nodes) == 1  # noqa: SLF001 - Keras keeps a layer's consumers only there
+    )
+
+
+def _fold_pairs(backbone):
+    """[(Conv2D, the BatchNormalization that reads only its output)] that fold_batch_norms folds."""
+    layers = [layer for layer in flat_layers(backbone) if not isinstance(layer, keras.layers.InputLayer)]
+    producers = {id(_single(layer, "output")): layer for layer in layers if isinstance(layer, keras.layers.Conv2D)}
+    pairs = []
+    for norm in layers:
+        conv = producers.get(id(_single(norm, "input"))) if isinstance(norm, keras.layers.BatchNormalization) else None
+        if conv is not None and _foldable(conv, norm):
+            pairs.append((conv, norm))
+    return pairs
+
+
+def fold_batch_norms(backbone):
+    """Folds every inference-mode BatchNormalization that follows a biased Conv2D into it; returns their names.
+
+    Keras computes a normalisation as separate element-wise ops, in float32 whatever the policy
+    (under mixed_bfloat16 an up-cast, four passes and a down-cast per layer: in ResNet50, 53 of them
+    between the convolutions), which keeps oneDNN from fusing convolution, bias and ReLU. Folded
+    (kernel·s, (bias − mean)·s + beta with s = gamma/√(variance + ε), computed in float64), the
+    convolution does it and the normalisation layer passes its input through. Only for an export's
+    copy (changed in place); backbones whose convolutions have no bias (the tiny one, MobileNetV3,
+    EfficientNet) keep theirs.
+    """
+    folded = []
+    for conv, norm in _fold_pairs(backbone):
+        kernel, bias = (np.asarray(w, np.float64) for w in conv.get_weights())
+        gamma, beta, mean, variance = (np.asarray(w, np.float64) for w in norm.get_weights())
+        scale = gamma / np.sqrt(variance + norm.epsilon)
+        conv.set_weights([kernel * scale, (bias - mean) * scale + beta])
+        norm.call = _identity
+        folded.append(norm.name)
+    return folded
 
 
 def views(pixels):
@@ -213,8 +280,8 @@ def with_precision(model, metadata, precision, extra_images=None):
     record = {"precision": chosen, "precision_asked": precision, "precision_reason": reason}
     reference = model_in(model, "float32")
     if chosen == "float32":
-        return reference, {**metadata, **record}
-    twin = model_in(model, "bfloat16")
+        return model_in(model, "float32", fold=True), {**metadata, **record}
+    twin = model_in(model, "bfloat16", fold=True)
     images, description = check_images(model.config.image_size, extra_images)
     record["precision_check"] = check_agreement(reference, twin, images, description)
     return twin, {**metadata, **record}

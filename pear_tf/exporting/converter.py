@@ -42,10 +42,11 @@ def parse_float_layers(value):
     return count
 
 
-def scoring_converter(saved_model_dir, input_type="float32", int8=False):
+def scoring_converter(saved_model_dir, input_type="float32", int8=False, drop_outputs=()):
     """A TFLiteConverter (builtin ops only) of the SavedModel's deterministic scoring graph.
 
-    ``int8``: without INT8_DROPPED_OUTPUTS (the converter prunes the ops only they need).
+    ``int8``: without INT8_DROPPED_OUTPUTS; ``drop_outputs``: without these outputs either (the
+    converter prunes the ops only they need: ``--notflite_photo_likeness`` leaves out the density).
     """
     import tensorflow as tf
 
@@ -55,7 +56,7 @@ def scoring_converter(saved_model_dir, input_type="float32", int8=False):
     if not hasattr(loaded, "predict_images_deterministic"):
         raise errors.BadValue(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
     function = loaded.predict_images_deterministic.get_concrete_function()
-    dropped = INT8_DROPPED_OUTPUTS if int8 else ()
+    dropped = tuple(drop_outputs) + (INT8_DROPPED_OUTPUTS if int8 else ())
     if input_type == "uint8" or dropped:
         shape = function.structured_input_signature[0][0].shape
         deterministic = loaded.predict_images_deterministic
@@ -77,7 +78,7 @@ def calibration_dataset(images, input_type):
     return lambda: ([as_input(image, input_type)[np.newaxis]] for image in images)
 
 
-def convert(saved_model_dir, variant, output, representative=None, input_type="float32"):
+def convert(saved_model_dir, variant, output, representative=None, input_type="float32", drop_outputs=()):
     """Converts in this process (see convert_in_subprocess); returns the output path."""
     import tensorflow as tf
 
@@ -85,16 +86,19 @@ def convert(saved_model_dir, variant, output, representative=None, input_type="f
         raise errors.BadValue(f"--tflite={variant!r} is not one of {VARIANTS}.")
     if variant in CALIBRATED and (representative is None or not len(representative)):
         raise errors.BadValue(f"--tflite={variant} needs --representative_data (a few hundred images).")
-    converter = scoring_converter(saved_model_dir, input_type, int8=variant in CALIBRATED)
+    converter = scoring_converter(saved_model_dir, input_type, int8=variant in CALIBRATED, drop_outputs=drop_outputs)
     if variant != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if variant in CALIBRATED:
-        # The uint8 input's cast stays a float op ahead of the first QUANTIZE.
-        ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if variant == "int8" else
-               tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]  # fmt: skip
-        converter.target_spec.supported_ops = ops + ([tf.lite.OpsSet.TFLITE_BUILTINS] if input_type == "uint8" else [])
+        # int8: the uint8 input's cast stays a float op ahead of the first QUANTIZE. int16x8: ops the
+        # 16x8 mode has no kernel for (SQRT in score_std's spread) stay float, as TF's guide to the mode says.
+        if variant == "int8":
+            ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] + ([tf.lite.OpsSet.TFLITE_BUILTINS] if input_type == "uint8" else [])
+        else:
+            ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+        converter.target_spec.supported_ops = ops
         converter.representative_dataset = calibration_dataset(representative, input_type)
     _write(output, converter.convert())
     return output
@@ -130,7 +134,8 @@ def run_job(job, timeout=3600, module="pear_tf.exporting.converter"):
         raise RuntimeError(f"TFLite conversion ({job.get('variant', job['action'])}) failed: " + "\n".join(lines[-8:]))
 
 
-def convert_in_subprocess(saved_model_dir, variant, output, representative=None, input_type="float32", timeout=1800):
+def convert_in_subprocess(saved_model_dir, variant, output, representative=None, input_type="float32", timeout=1800,
+                          drop_outputs=()):  # fmt: skip
     """Runs ``convert`` in a fresh Python process, then writes the model's metadata into the file.
 
     ``variant`` and ``output`` may be comma-separated lists of the same length: several
@@ -138,7 +143,8 @@ def convert_in_subprocess(saved_model_dir, variant, output, representative=None,
     Raises RuntimeError with the process's message on failure.
     """
     run_job({"action": "convert", "saved_model_dir": saved_model_dir, "variant": variant, "output": output,
-             "representative": representative, "input_type": input_type}, timeout)  # fmt: skip
+             "representative": representative, "input_type": input_type, "drop_outputs": list(drop_outputs)},
+            timeout)  # fmt: skip
     for name, path in zip(variant.split(","), output.split(",")):
         tflite_metadata.embed_saved_model_metadata(path, saved_model_dir, name, input_type)
     return output
@@ -151,7 +157,7 @@ def _main(job_path):
     # One job may convert several variants (--tflite=auto): one start-up of TensorFlow, a few leaks.
     for variant, output in zip(job["variant"].split(","), job["output"].split(",")):
         convert(job["saved_model_dir"], variant, output, representative if variant in CALIBRATED else None,
-                job["input_type"])  # fmt: skip
+                job["input_type"], job.get("drop_outputs", ()))  # fmt: skip
 
 
 if __name__ == "__main__":

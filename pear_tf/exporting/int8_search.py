@@ -96,7 +96,7 @@ def greedy_by_gain(groups, measure, target, budget, patience=PATIENCE, progress=
         helps = trial["bytes"] <= budget and (trial["spearman"], -trial["mse"]) > (best["spearman"], -best["mse"])
         steps.append({"candidate": name, "layers": len(layers), **trial, "kept": helps})
         progress(f"  + {name[-60:]} ({len(groups[name])} layers): Spearman {trial['spearman']:.4f}, "
-                 f"{trial['bytes'] / 2**20:.2f} MiB" + ("" if helps else " (dropped)"))  # fmt: skip
+                 f"{trial['bytes'] / 1e6:.2f} MB" + ("" if helps else " (dropped)"))  # fmt: skip
         if helps:
             kept, best, misses = kept + sorted(layers - frozenset(kept)), trial, 0
         else:
@@ -170,7 +170,7 @@ def search_in_this_process(job, representative, images):
     budget = min(job["max_bytes"] or len(float32), len(float32) // 2)
     if job["float_layers"] == "auto":
         print(f"int8 search: measuring the output of each of {len(layers)} layers kept in float, then adding them "
-              f"by gain per byte up to {budget / 2**20:.2f} MiB", flush=True)  # fmt: skip
+              f"by gain per byte up to {budget / 1e6:.2f} MB", flush=True)  # fmt: skip
         groups = output_groups(float32, [layer["tensor"] for layer in layers])
         kept, steps, stop = greedy_by_gain(groups, quantizer.measure, job["min_spearman"], budget,
                                            progress=lambda line: print(line, flush=True))  # fmt: skip
@@ -251,15 +251,15 @@ def _print_report(report):
           f"{': ' + layers if layers else ''}. Spearman by layers in float on {search['count']} search images "
           f"({search['which']}): {tried}" + (f"; stopped: {report['stop']}." if report.get("stop") else ".")
           + ("" if report["found"] else " --min_spearman was not reached; the best is kept."))  # fmt: skip
-    print(f"Cost against all-int8: size {size['selected'] / 2**20:.2f} MiB vs {size['all_int8'] / 2**20:.2f} MiB "
+    print(f"Cost against all-int8: size {size['selected'] / 1e6:.2f} MB vs {size['all_int8'] / 1e6:.2f} MB "
           f"({size['selected'] / size['all_int8']:.2f}×), invoke {invoke['selected']:.3f} ms vs "
           f"{invoke['all_int8']:.3f} ms ({invoke['selected'] / invoke['all_int8']:.2f}×)")  # fmt: skip
     # Weights dominate the file: float16 weights take twice int8's bytes, dynamic range the same.
     if size["selected"] > 2 * size["all_int8"]:
-        int8_mib = size["all_int8"] / 2**20
+        int8_mb = size["all_int8"] / 1e6
         print(f"With {report['count']} layers in float this file is larger than a float16 file would be (about "
-              f"{2 * int8_mib:.0f} MiB): --tflite=dynamic (int8 weights, float activations, about {int8_mib:.0f} "
-              "MiB) or --tflite=float16 usually keeps the ranking in a smaller file.")  # fmt: skip
+              f"{2 * int8_mb:.0f} MB): --tflite=dynamic (int8 weights, float activations, about {int8_mb:.0f} "
+              "MB) or --tflite=float16 usually keeps the ranking in a smaller file.")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import dataclasses
 import os
 
 from pear_tf.exporting import tflite_metadata
+from pear_tf.exporting.tflite_metadata import PHOTO_LIKENESS_OUTPUTS
 from pear_tf.exporting.agreement import check_agreement, held_out_images
 from pear_tf.exporting.auto import export_auto
 from pear_tf.exporting.converter import CALIBRATED, INPUT_TYPES, VARIANTS, convert_in_subprocess, parse_float_layers
@@ -43,6 +44,7 @@ __all__ = ["CHOICES", "FLOAT_DTYPES", "INPUT_TYPES", "VARIANTS", "Acceptance", "
            "export_tflite", "parse_float_layers"]  # fmt: skip
 
 CHOICES = (*VARIANTS, "auto")  # what --tflite takes
+MEGABYTE = 10**6  # --max_size_mb counts decimal megabytes (10⁶ bytes), as its name says
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Acceptance:
     Attributes:
       min_spearman: Spearman of its scores against the SavedModel's on held-out images.
       max_bytes: the largest file (0: no budget).
+      max_slowdown: how much slower than the float32 file a quantized one may be, with 1 or 2 threads
+        (``auto`` only).
       labelled: a ratings.LabelledSet to measure SRCC against (None: agreement only).
       max_srcc_drop: the SRCC it may lose against the float model on ``labelled``.
     """
@@ -60,6 +64,7 @@ class Acceptance:
     max_bytes: int = 0
     labelled: object = None
     max_srcc_drop: float = 0.01
+    max_slowdown: float = 1.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +110,8 @@ def export_images(path, variant, representative_data, count, check_images):
 
 def export_tflite(model_path, variant, output=None, representative_data=None, representative_count=500,
                   check_images=100, min_spearman=0.98, input_type="float32", float_layers="auto", max_size_mb=0.0,
-                  eval_data=None, max_srcc_drop=0.01, float_dtype="float16"):  # fmt: skip
+                  eval_data=None, max_srcc_drop=0.01, float_dtype="float16", max_slowdown=1.5,
+                  photo_likeness=True):  # fmt: skip
     """Converts a SavedModel (a version or base folder) to ``variant`` and checks the result.
 
     Args:
@@ -117,10 +123,13 @@ def export_tflite(model_path, variant, output=None, representative_data=None, re
       min_spearman: below it, agreement.AgreementError is raised (the file is kept).
       input_type: "float32" or "uint8" (the app's RGB bytes; see the module docstring).
       float_layers: int8 only: "auto" (the search), or how many of the worst layers stay float.
-      max_size_mb: the size budget in MiB of ``auto`` and of the int8 search (0: none).
+      max_size_mb: the size budget in megabytes (10⁶ bytes) of ``auto`` and of the int8 search (0: none).
       eval_data: a ratings.LabelledSet, or None; the file is not written (RatingsError) if
         it loses more than ``max_srcc_drop`` of the float model's SRCC on it.
       float_dtype: how the float layers of an int8 file store their weights.
+      max_slowdown: ``auto`` rejects a quantized file slower than float32 by more than this.
+      photo_likeness: keep ``ood_score``/``is_photo_like`` (full int8 never has them); False leaves the
+        photo-likeness density out of the file (on MobileNetV3 it is larger than the network).
 
     Returns:
       (the output path, the agreement dict or None).
@@ -128,13 +137,14 @@ def export_tflite(model_path, variant, output=None, representative_data=None, re
     path = latest_version_dir(model_path)
     suffix = "_uint8" if input_type == "uint8" else ""
     output = output or f"{os.path.basename(os.path.normpath(model_path))}_{variant}{suffix}.tflite"
-    acceptance = Acceptance(min_spearman, int(max_size_mb * 2**20), eval_data, max_srcc_drop)
+    acceptance = Acceptance(min_spearman, int(max_size_mb * MEGABYTE), eval_data, max_srcc_drop, max_slowdown)
     images = export_images(path, variant, representative_data, representative_count, check_images)
+    dropped = () if photo_likeness else PHOTO_LIKENESS_OUTPUTS
     if variant == "auto":
-        return export_auto(path, output, images, acceptance, input_type, float_dtype)
+        return export_auto(path, output, images, acceptance, input_type, float_dtype, dropped)
     float_layers = parse_float_layers(float_layers) if variant == "int8" else 0
-    selective = _convert(path, variant, output, images, acceptance, input_type, float_layers, float_dtype)
-    print(f"Wrote {output} ({os.path.getsize(output) / 2**20:.2f} MiB, {variant}, {input_type} input) from {path}")
+    selective = _convert(path, variant, output, images, acceptance, input_type, float_layers, float_dtype, dropped)
+    print(f"Wrote {output} ({os.path.getsize(output) / 1e6:.2f} MB, {variant}, {input_type} input) from {path}")
     extra = {**images.calibration_metadata(), **_accept_ratings(path, output, images, acceptance)}
     result = None
     if images.check is not None:
@@ -145,14 +155,14 @@ def export_tflite(model_path, variant, output=None, representative_data=None, re
     return output, result
 
 
-def _convert(path, variant, output, images, acceptance, input_type, float_layers, float_dtype):
-    """Writes ``output``; returns the int8 search's report (None for other variants)."""
+def _convert(path, variant, output, images, acceptance, input_type, float_layers, float_dtype, dropped=()):
+    """Writes ``output`` (without the ``dropped`` outputs); returns the int8 search's report (None for others)."""
     if variant == "int8" and float_layers != 0:
         return keep_layers_in_float(path, output, images.calibration, images.source, images.size,
                                     0 if images.check is None else len(images.check), acceptance.min_spearman,
                                     input_type, float_layers, len(images.calibration), acceptance.max_bytes,
                                     float_dtype)  # fmt: skip
-    convert_in_subprocess(path, variant, output, images.calibration, input_type)
+    convert_in_subprocess(path, variant, output, images.calibration, input_type, drop_outputs=dropped)
     return None
 
 

@@ -21,8 +21,10 @@ from pear_tf.inference.tflite import METADATA_NAME
 CALIBRATED = ("int8", "int16x8")
 # Outputs full int8 leaves out: the photo-likeness density's int8 kernels abort the TFLite
 # interpreter (measured on ai_edge_litert; notes/issue-27.md). Float, float16 and dynamic keep them; int16x8
-# (calibrated too, not measured) leaves them out as well.
+# (calibrated too, not measured) leaves them out as well. Any variant leaves them out with
+# --notflite_photo_likeness (its density is the file's largest part on MobileNetV3: BUILD_NOTES).
 INT8_DROPPED_OUTPUTS = ("ood_score", "is_photo_like")
+PHOTO_LIKENESS_OUTPUTS = INT8_DROPPED_OUTPUTS
 
 _FILE_IDENTIFIER = b"TFL3"
 
@@ -114,6 +116,9 @@ def embed_saved_model_metadata(path, saved_model_dir, variant, input_type, float
     metadata = tflite_metadata(saved_model_dir, variant, input_type, float_layers, agreement, extra)
     if metadata is not None:
         # Swift's Interpreter (and C's) reads outputs by position, which follows no name order.
-        metadata["tflite"]["output_positions"] = output_positions(path)
+        positions = output_positions(path)
+        metadata["tflite"]["output_positions"] = positions
+        # The outputs the file has (int8 and --notflite_photo_likeness leave some out).
+        metadata["tflite"]["outputs"] = {k: v for k, v in metadata["tflite"]["outputs"].items() if k in positions}
         write_tflite_metadata(path, metadata)
     return metadata

@@ -226,7 +226,9 @@ class PEAR(RatingModel):
                                       tf.constant(normal), self.config.temperature)  # fmt: skip
             sampled = tf.nn.softmax(self.aesthetic_head(tf.concat([z, s], axis=-1)), axis=-1)
             samples = tf.transpose(tf.linalg.matvec(sampled, self.bin_values))  # [B, M]
-            result["score_std"] = tf.math.reduce_std(samples, axis=-1)
+            # SUB, MUL, MEAN, SQRT rather than reduce_std's SQUARED_DIFFERENCE, which LiteRT's 16x8 runs cannot run.
+            centred = samples - tf.reduce_mean(samples, axis=-1, keepdims=True)
+            result["score_std"] = tf.sqrt(tf.reduce_mean(centred * centred, axis=-1))
             if with_internals:
                 result["score_samples"] = samples
         return result
