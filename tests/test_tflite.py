@@ -335,7 +335,7 @@ def test_the_report_says_when_the_float_layers_outweigh_a_float16_file(capsys):
     _print_report(report)
     out = capsys.readouterr().out
     assert "61 of 83 quantized layers kept in float" in out and "on 100 search images (separate)" in out
-    assert "larger than a float16 file would be (about 46 MiB): --tflite=dynamic" in out
+    assert "larger than a float16 file would be (about 48 MB): --tflite=dynamic" in out
     report["size_bytes"]["selected"] = 30 * 2**20
     _print_report(report)
     assert "float16 file" not in capsys.readouterr().out
