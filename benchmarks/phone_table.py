@@ -40,7 +40,7 @@ flags.DEFINE_list("runs", [], "name=RUN_FOLDER pairs (pear_tf.train runs with an
 flags.DEFINE_float("max_size_mb", 6.0, "The size budget of --tflite=auto, megabytes (10^6 bytes).")
 flags.DEFINE_enum("eval_data", "test", ["train", "validation", "test", "all"], "The run's split scored against ratings.")
 flags.DEFINE_integer("rounds", 5, "Timing rounds (each times every file once per thread count).")
-flags.DEFINE_boolean("photo_likeness", True, "Keep ood_score/is_photo_like in the files (export --tflite_photo_likeness).")
+flags.DEFINE_boolean("photo_likeness", True, "Keep ood_score/is_photo_like (export --tflite_photo_likeness).")
 flags.DEFINE_integer("repeats", 10, "invoke() calls per file per round.")
 FLAGS = flags.FLAGS
 
@@ -122,8 +122,8 @@ def main(argv):
         print(f"--tflite=auto --max_size_mb={FLAGS.max_size_mb:g} --eval_data={FLAGS.eval_data} "
               f"--{'' if FLAGS.photo_likeness else 'no'}tflite_photo_likeness; invoke median of "
               f"{FLAGS.rounds}×{FLAGS.repeats}, ratios to a float32 ResNet50 PEAR of the same size")  # fmt: skip
-        print("| training | px | picked | MB | Spearman (check) | SRCC vs labels: float → tflite (Δ) | invoke ms 1 thr (× R50) | "
-              "invoke ms 2 thr (×) | goals; what else failed |")
+        print("| training | px | picked | MB | Spearman (check) | SRCC vs labels: float → tflite (Δ) | "
+              "invoke ms 1 thr (× R50) | invoke ms 2 thr (×) | goals; what else failed |")
         print("|---|---|---|---|---|---|---|---|---|")
         for name, (path, picked, outcome, _) in exported.items():
             reference = {t: times[(f"resnet50_{sizes[name]}", t)] for t in (1, 2)}

@@ -44,8 +44,9 @@ def main(argv):
         for variant in FLAGS.variants:
             for lean in (False, True):
                 name = f"{variant}{'_lean' if lean else ''}"
+                dropped = PHOTO_LIKENESS_OUTPUTS if lean else ()
                 files[name] = tflite.convert_in_subprocess(path, variant, os.path.join(scratch, f"{name}.tflite"),
-                                                           drop_outputs=PHOTO_LIKENESS_OUTPUTS if lean else ())  # fmt: skip
+                                                           drop_outputs=dropped)  # fmt: skip
         times = interleaved_invoke_ms({k: (p, image) for k, p in files.items()}, FLAGS.rounds, FLAGS.repeats)
         print(f"{path}, {size} px; invoke median of {FLAGS.rounds}×{FLAGS.repeats}; × = against the file without "
               "the photo-likeness outputs")  # fmt: skip

@@ -454,7 +454,7 @@ def test_auto_keeps_going_when_one_variant_fails_to_convert(monkeypatch, tmp_pat
 
     def convert(path, variant, output, representative=None, input_type="float32", drop_outputs=()):
         if "int16x8" in variant.split(","):
-            raise RuntimeError("TFLite conversion failed: ...\nRuntimeError: Quantization to 16x8-bit not yet supported")
+            raise RuntimeError("conversion failed: ...\nRuntimeError: Quantization to 16x8-bit not yet supported")
         open(output, "wb").close()
 
     monkeypatch.setattr(auto, "convert_in_subprocess", convert)

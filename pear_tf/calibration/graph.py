@@ -36,7 +36,8 @@ def score_std(outputs, calibration, bin_values):
     found = {"distribution": distribution_std(outputs["distribution"], bin_values)}
     if "score_samples" in outputs:
         mapped = piecewise_linear(outputs["score_samples"], calibration.score_map.knots_x, calibration.score_map.knots_y)
-        centred = mapped - tf.reduce_mean(mapped, axis=-1, keepdims=True)  # not reduce_std: see model/pear.py
+        # Not reduce_std: see model/pear.py.
+        centred = mapped - tf.reduce_mean(mapped, axis=-1, keepdims=True)
         found["latent"] = tf.sqrt(tf.reduce_mean(centred * centred, axis=-1))
     if choice.source == "combined":
         spread = tf.sqrt(tf.square(found["latent"] / choice.latent_scale)

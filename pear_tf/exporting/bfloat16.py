@@ -5,8 +5,9 @@ layers compute in bfloat16 (AMX and AVX512-BF16 run those convolutions natively)
 and heads stay float32 (they are built float32 under any policy), and every output is float32.
 Its weights are the float32 model's, copied, with each batch normalisation that follows a
 biased convolution folded into it (``fold_batch_norms``: Keras would compute it in float32);
-a float32 export folds them the same way (the ratio between the two is then bfloat16's alone). (A model trained with --mixed_precision is such a
-copy already; a float32 export of it is rebuilt in float32 the same way.) Before such a model is written,
+a float32 export folds them the same way (the ratio between the two is then bfloat16's alone).
+(A model trained with --mixed_precision is such a copy already; a float32 export of it is
+rebuilt in float32 the same way.) Before such a model is written,
 ``check_agreement`` scores real photographs with both (the package photos below, in several
 views each, plus a training run's own validation images when there are some) and refuses a
 copy whose ranking falls below Spearman ``MIN_SPEARMAN``.

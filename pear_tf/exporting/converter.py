@@ -94,10 +94,11 @@ def convert(saved_model_dir, variant, output, representative=None, input_type="f
     if variant in CALIBRATED:
         # int8: the uint8 input's cast stays a float op ahead of the first QUANTIZE. int16x8: ops the
         # 16x8 mode has no kernel for (SQRT in score_std's spread) stay float, as TF's guide to the mode says.
+        sets = tf.lite.OpsSet
         if variant == "int8":
-            ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] + ([tf.lite.OpsSet.TFLITE_BUILTINS] if input_type == "uint8" else [])
+            ops = [sets.TFLITE_BUILTINS_INT8] + ([sets.TFLITE_BUILTINS] if input_type == "uint8" else [])
         else:
-            ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+            ops = [sets.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8, sets.TFLITE_BUILTINS]
         converter.target_spec.supported_ops = ops
         converter.representative_dataset = calibration_dataset(representative, input_type)
     _write(output, converter.convert())
