@@ -125,15 +125,14 @@ def _single(layer, attribute):
 
 
 def _foldable(conv, norm):
-    """Whether BatchNormalization ``norm`` reads only ``conv``'s output, per output channel, and ``conv`` has a bias."""
+    """Whether ``norm``, which reads ``conv``'s output, normalises per output channel, is ``conv``'s only
+    reader, and ``conv`` has a bias to take the shift."""
     return (
         type(conv) is keras.layers.Conv2D
         and conv.use_bias
-        and isinstance(norm, keras.layers.BatchNormalization)
         and norm.axis in (-1, 3)
         and norm.center
         and norm.scale
-        and norm.input is conv.output
         and len(conv._outbound_nodes) == 1  # noqa: SLF001 - Keras keeps a layer's consumers only there
     )
 
@@ -142,12 +141,10 @@ def _fold_pairs(backbone):
     """[(Conv2D, the BatchNormalization that reads only its output)] that fold_batch_norms folds."""
     layers = [layer for layer in flat_layers(backbone) if not isinstance(layer, keras.layers.InputLayer)]
     producers = {id(_single(layer, "output")): layer for layer in layers if isinstance(layer, keras.layers.Conv2D)}
-    pairs = []
-    for norm in layers:
-        conv = producers.get(id(_single(norm, "input"))) if isinstance(norm, keras.layers.BatchNormalization) else None
-        if conv is not None and _foldable(conv, norm):
-            pairs.append((conv, norm))
-    return pairs
+    producers.pop(id(None), None)  # layers called more than once have no single output
+    norms = [layer for layer in layers if isinstance(layer, keras.layers.BatchNormalization)]
+    pairs = [(producers.get(id(_single(norm, "input"))), norm) for norm in norms]
+    return [(conv, norm) for conv, norm in pairs if conv is not None and _foldable(conv, norm)]
 
 
 def fold_batch_norms(backbone):

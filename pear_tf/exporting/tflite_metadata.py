@@ -88,7 +88,6 @@ def tflite_metadata(saved_model_dir, variant, input_type, float_layers=None, agr
                 "is_photo_like": "[1] bool, ood_score <= 1",
             }.items()
             if name in metadata.get("outputs", ["score", "score_std", "distribution", "attributes"])
-            and not (variant in CALIBRATED and name in INT8_DROPPED_OUTPUTS)
         },
     }
     if float_layers is not None:
@@ -118,7 +117,7 @@ def embed_saved_model_metadata(path, saved_model_dir, variant, input_type, float
         # Swift's Interpreter (and C's) reads outputs by position, which follows no name order.
         positions = output_positions(path)
         metadata["tflite"]["output_positions"] = positions
-        # The outputs the file has (int8 and --notflite_photo_likeness leave some out).
+        # Of the SavedModel's outputs, those the file has (int8 and --notflite_photo_likeness leave some out).
         metadata["tflite"]["outputs"] = {k: v for k, v in metadata["tflite"]["outputs"].items() if k in positions}
         write_tflite_metadata(path, metadata)
     return metadata
