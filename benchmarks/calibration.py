@@ -10,17 +10,22 @@ train's export fits it (validation split, training photos), then on the *test* s
 - Spearman(candidate, |calibrated_score − truth|) for every uncertainty candidate (latent,
   distribution, combined) and for the exported ``score_std``; the selective curve's SRCC and MAE
   at 10 %, 50 % and 100 %;
-- the share flagged as not photo-like: test photos, 40 inputs that are not photos (blank,
-  single colour, noise, text, screenshots: tests/not_photos.py), and five real photographs
-  from scikit-learn and scikit-image (out of a synthetic set's distribution too).
+- the share flagged as not photo-like: test photos; three sets of inputs that are not photos,
+  8 of each kind: the issue's kinds (blank, single colour, noise, text, screenshots:
+  tests/not_photos.py, 40), six kinds drawn after the flag was designed
+  (tests/other_not_photos.py, 48) and eleven kinds a helper wrote without seeing the flag or
+  its results (tests/independent_not_photos.py, 88); and five real photographs from
+  scikit-learn and scikit-image (out of a synthetic set's distribution too).
 
 Then the mean and std over the runs. Quality figures, not timings: one run, any machine.
 """
 
 import json
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/ (the not-photo sets)
 
 from pear_tf import startup  # noqa: E402
 
@@ -38,7 +43,9 @@ from pear_tf.data.run_flags import data_config_from_flag_lines  # noqa: E402
 from pear_tf.evaluation import calibrated as calibrated_report  # noqa: E402
 from pear_tf.evaluation.scoring import predict_dataset  # noqa: E402
 from pear_tf.exporting.saved_model import restore_model  # noqa: E402
+from tests.independent_not_photos import independent_not_photos  # noqa: E402
 from tests.not_photos import not_photos  # noqa: E402
+from tests.other_not_photos import other_not_photos  # noqa: E402
 from tests.real_images import photo  # noqa: E402
 
 flags.DEFINE_list("runs", [], "pear_tf.train run folders (with flags.txt).")
@@ -102,9 +109,10 @@ def measure(run, mc_samples):
                "score_std_source": calibration.uncertainty.source,
                "validation_spearman": calibration.uncertainty.validation_spearman}  # fmt: skip
     figures.update(test_figures(predictions, calibration, splits.scale))
-    kinds = not_photos(8)
-    figures["not_photos_flagged"] = {kind: flagged(score, images, size)[0] for kind, images in kinds.items()}
-    figures["not_photos_flagged"]["all"] = float(np.mean(list(figures["not_photos_flagged"].values())))
+    for key, kinds in (("not_photos_flagged", not_photos(8)), ("other_not_photos_flagged", other_not_photos(8)),
+                       ("independent_not_photos_flagged", independent_not_photos(8))):  # fmt: skip
+        figures[key] = {kind: flagged(score, images, size)[0] for kind, images in kinds.items()}
+        figures[key]["all"] = float(np.mean(list(figures[key].values())))
     share, scores = flagged(score, [photo(name) for name in REAL], size)
     figures["real_photos"] = {"flagged": share, "ood_score": dict(zip(REAL, np.round(scores, 3).tolist()))}
     return figures
@@ -123,7 +131,9 @@ def summary(results):
         "Spearman(latent, |error|)": lambda r: r["test_spearman"].get("latent", np.nan),
         "Spearman(distribution, |error|)": lambda r: r["test_spearman"]["distribution"],
         "test photos flagged": lambda r: r["test_flagged"],
-        "not-photos flagged": lambda r: r["not_photos_flagged"]["all"],
+        "not-photos flagged (the issue's kinds)": lambda r: r["not_photos_flagged"]["all"],
+        "not-photos flagged (other kinds)": lambda r: r["other_not_photos_flagged"]["all"],
+        "not-photos flagged (independent kinds)": lambda r: r["independent_not_photos_flagged"]["all"],
         "real photos flagged": lambda r: r["real_photos"]["flagged"],
     }
     return {name: (float(np.nanmean([get(r) for r in results])), float(np.nanstd([get(r) for r in results])))
@@ -138,10 +148,11 @@ def main(argv):
         r = results[-1]
         print(f"{run}: score_std = {r['score_std_source']}; test Spearman {r['test_spearman']}; calibrated "
               f"{r['calibrated_score']}; flagged test {r['test_flagged']:.3f}, not-photos {r['not_photos_flagged']}, "
+              f"other {r['other_not_photos_flagged']}, independent {r['independent_not_photos_flagged']}, "
               f"real {r['real_photos']}")  # fmt: skip
     table = summary(results)
     for name, (mean, std) in table.items():
-        print(f"{name:34s} {mean:8.3f} ± {std:.3f}  (n={len(results)})")
+        print(f"{name:40s} {mean:8.3f} ± {std:.3f}  (n={len(results)})")
     if flags.FLAGS.output:
         os.makedirs(os.path.dirname(os.path.abspath(flags.FLAGS.output)), exist_ok=True)
         with open(flags.FLAGS.output, "w") as f:

@@ -124,14 +124,16 @@ def test_the_flag_in_the_graph_spares_held_out_photos_and_catches_flat_frames(tr
     What the issue's goal asks of the flag (≥ 95 % of blank, single-colour, noise, text and
     screenshot inputs) is not a property a 2-epoch, 32 px toy can have: its features do not tell
     noise or text from the synthetic photos (their ood_scores sit among the photos'). It is
-    measured on demo-size models by benchmarks/calibration.py (notes/issue-27.md). Here: the
-    single-colour frames, far from every photo even for the toy, rank above the held-out photos.
+    measured on demo-size models by benchmarks/calibration.py (BUILD_NOTES.md, issue 27). Here: the
+    single-colour and blank frames (no texture: the texture density's), far from every photo even
+    for the toy, rank above the held-out photos.
     """
     _, result = trained
     scorer = SavedModelScorer(result["export_path"])
     photos = scorer.score_bytes([_png(image) for image in _test_photos()])
     assert np.mean(~photos["is_photo_like"]) <= 0.05
-    frames = scorer.score_bytes([_png(image) for image in not_photos(8)["single_colour"]])
+    kinds = not_photos(8)
+    frames = scorer.score_bytes([_png(image) for image in kinds["single_colour"] + kinds["blank"]])
     np.testing.assert_array_equal(frames["is_photo_like"], frames["ood_score"] <= 1.0)
     # AUROC: the share of (frame, photo) pairs where the frame is the less photo-like.
     auroc = np.mean(frames["ood_score"][:, np.newaxis] > photos["ood_score"][np.newaxis])

@@ -100,6 +100,32 @@ def test_density_flags_one_percent_of_unseen_photos_and_what_is_far_away():
                                rtol=1e-3)  # fmt: skip
 
 
+def test_a_texture_density_of_the_spreads_logs_finds_a_textureless_frame_and_keeps_one_percent():
+    """A frame with no texture has spatial stds of 0: within a raw Gaussian's reach, far below on the log scale."""
+    rng = np.random.default_rng(7)
+    means = rng.normal(size=(3000, 8))
+    stds = np.exp(rng.normal(0.0, 0.5, (3000, 8)))  # positive, skewed: scale statistics
+    train = np.concatenate([means, stds], axis=1)
+    logged = np.repeat([False, True], 8)
+    frame = np.concatenate([rng.normal(size=(20, 8)), np.zeros((20, 8))], axis=1)
+    noisy = np.concatenate([rng.normal(size=(20, 8)), 30 * np.exp(rng.normal(0.0, 0.5, (20, 8)))], axis=1)
+    held_out = np.concatenate([rng.normal(size=(3000, 8)), np.exp(rng.normal(0.0, 0.5, (3000, 8)))], axis=1)
+    raw, both = density_lib.fit_density(train), density_lib.fit_density(train, logged=logged)
+    assert np.all(raw.ood_score(frame) < 1.0)  # the raw Gaussian's lower tail reaches 0: photo-like
+    assert np.all(both.ood_score(frame) > 10.0) and np.all(both.ood_score(noisy) > 10.0)
+    assert np.mean(both.ood_score(held_out) > 1) == pytest.approx(0.01, abs=0.006)  # the two together: 1 %
+    assert np.mean(both.texture.ood_score(held_out) > 1) < np.mean(both.ood_score(held_out) > 1)
+    np.testing.assert_allclose(both.texture.log_offset[logged], 1e-2 * np.median(stds, axis=0))
+    assert np.all(both.texture.log_offset[~logged] == 0) and both.log_offset is None
+    assert both.texture.components.shape[0] == 8  # the texture density sees the 8 logged stds only
+    inputs = np.concatenate([held_out[:30], frame[:5]]).astype(np.float32)
+    np.testing.assert_allclose(graph.ood_score(tf.constant(inputs), both).numpy(), both.ood_score(inputs), rtol=1e-3)
+    again = density_lib.FeatureDensity.from_dict(both.to_dict())
+    np.testing.assert_allclose(again.ood_score(inputs), both.ood_score(inputs))
+    older = {k: v for k, v in both.to_dict().items() if k != "texture"}  # a calibration.json from before
+    assert density_lib.FeatureDensity.from_dict(older).texture is None
+
+
 @pytest.mark.parametrize("source", ["latent", "distribution", "combined", "constant"])
 def test_score_std_in_the_graph_is_the_numpy_formula(source):
     rng = np.random.default_rng(5)
@@ -130,3 +156,20 @@ def test_a_calibration_survives_its_json_and_is_ignored_for_another_checkpoint(t
     np.testing.assert_allclose(again.density.components, calibration.density.components)
     assert record.load(str(tmp_path), "/elsewhere/run/checkpoints/ckpt-8") is None
     assert record.load(str(tmp_path / "nothing")) is None
+
+
+@pytest.mark.parametrize("make", ["other", "independent"])
+def test_the_second_and_third_not_photo_sets_are_fixed_rgb_images(make):
+    """benchmarks/calibration.py's held-out not-photos: the same pixels on every call, uint8 RGB of varied sizes."""
+    from tests.independent_not_photos import independent_not_photos
+    from tests.other_not_photos import other_not_photos
+
+    draw = {"other": other_not_photos, "independent": independent_not_photos}[make]
+    first, again = draw(2), draw(2)
+    assert len(first) >= 6 and all(len(images) == 2 for images in first.values())
+    for kind, images in first.items():
+        for image, same in zip(images, again[kind]):
+            assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3, kind
+            assert image.std() > 5, kind  # not a flat frame: those are the first set's
+            np.testing.assert_array_equal(image, same)
+    assert len({image.shape for images in first.values() for image in images}) > 3

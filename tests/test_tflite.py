@@ -392,16 +392,21 @@ def test_calibration_reads_the_training_split_and_a_file_that_loses_the_ratings_
 
 
 def test_auto_picks_the_smallest_passing_file_and_says_why():
-    from pear_tf.exporting.auto import Candidate, _pick
+    from pear_tf.exporting.auto import Candidate, _lean_hint, _pick
 
     candidates = [Candidate("int8", "", 100, reasons=["Spearman < --min_spearman=0.98"]),
                   Candidate("int16x8", "", 110, reasons=["over --max_slowdown=1.5 × float32: not a phone model"]),
                   Candidate("dynamic", "", 105), Candidate("float16", "", 300), Candidate("float32", "", 600)]  # fmt: skip
     picked, why = _pick(candidates)
     assert picked.name == "dynamic" and why == "the smallest of the 3 files that pass; the smaller ones fail: int8"
+    assert _lean_hint(candidates, dropped=()) == ""  # dynamic passes
     for candidate in candidates:
         candidate.reasons.append("over --max_size_mb=0.0001")
     assert _pick(candidates) == (None, "every variant fails a condition: see the table")
+    # Too big alone (dynamic, float16, float32): the message points to the lean file, unless it was asked for.
+    hint = _lean_hint(candidates, dropped=())
+    assert "dynamic, float16, float32 failed on size alone: --notflite_photo_likeness" in hint, hint
+    assert _lean_hint(candidates, dropped=("ood_score", "is_photo_like")) == ""
 
 
 def test_auto_rejects_only_quantized_files_slower_than_the_bound():

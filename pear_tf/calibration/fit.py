@@ -22,6 +22,7 @@ from pear_tf.calibration.record import ScoreCalibration
 from pear_tf.data import pipeline, sources
 from pear_tf.data.run_flags import data_config_from_flag_lines
 from pear_tf.evaluation.scoring import predict_dataset
+from pear_tf.model import stages
 
 MAX_TRAINING_PHOTOS = 5000
 
@@ -41,16 +42,17 @@ def evenly_spaced(split, max_photos):
     return pipeline.shard(split, max(1, -(-size // max_photos)), 0)
 
 
-def fit_from_predictions(validation, training_statistics, bin_values):
+def fit_from_predictions(validation, training_statistics, bin_values, spreads=None):
     """The ScoreCalibration from validation predictions (score, distribution, score_samples, truth) and the
-    training photos' stage statistics (model/stages.py)."""
+    training photos' stage statistics (model/stages.py; ``spreads``: its ``spread_mask``, logged)."""
     truth = truths(validation, bin_values)
     score_map = monotone.fit_isotonic(validation["score"], truth, bin_values)
     calibrated = score_map(validation["score"])
     samples = score_map(validation["score_samples"]) if "score_samples" in validation else None
     found = uncertainty_lib.candidates(validation["distribution"], bin_values, samples)
     choice = uncertainty_lib.choose(found, calibrated, truth)
-    density = density_lib.fit_density(training_statistics) if len(training_statistics) >= 20 else None
+    density = (density_lib.fit_density(training_statistics, logged=spreads) if len(training_statistics) >= 20
+               else None)  # fmt: skip
     fitted = {
         "method": "isotonic map (PAVA) on the validation split; score_std chosen there; feature density on "
         "training photos",
@@ -81,7 +83,8 @@ def fit_calibration(model, splits, image_size, batch_size=64, mc_samples=16, max
     )
     training = predict_dataset(None, pipeline.make_dataset(evenly_spaced(splits.train, max_photos), image_size,
                                                            batch_size), verbose=verbose, score=statistics)  # fmt: skip
-    calibration = fit_from_predictions(validation, training["stage_statistics"], bins)
+    spreads = stages.spread_mask(model.backbone)
+    calibration = fit_from_predictions(validation, training["stage_statistics"], bins, spreads)
     calibration = dataclasses.replace(calibration, fitted={**calibration.fitted, "mc_samples": int(mc_samples)})
     print(describe(calibration))
     return calibration
@@ -96,9 +99,11 @@ def describe(calibration):
         f"(score) → {fitted['validation']['calibrated_mae']:.3f} (calibrated_score); score_std = "
         f"{choice.factor:.3g} × {choice.source} (validation Spearman with |error|: {spearman or 'none'})."
     )
-    if calibration.density is not None:
+    density = calibration.density
+    if density is not None:
+        texture = f"; texture density {density.texture.components.shape[1]}" if density.texture is not None else ""
         text += (f" Photo-likeness from {fitted['training_photos']} training photos "
-                 f"({calibration.density.components.shape[1]} directions).")  # fmt: skip
+                 f"({density.components.shape[1]} directions{texture}).")  # fmt: skip
     return text
 
 

@@ -1,7 +1,7 @@
 """A ScoreCalibration as TensorFlow ops: what the SavedModel (and so TF Serving and TFLite) computes.
 
 Only ops that TFLite has as builtins: the monotone map is a sum of clipped hinges
-(MINIMUM/MAXIMUM, MUL, SUM), the density a matrix product and sums, the spreads SQRT
+(MINIMUM/MAXIMUM, MUL, SUM), the density GATHER, DIV and LOG, a matrix product and sums, the spreads SQRT
 and MEAN. Every number is a constant of the graph. The same functions in numpy
 (monotone.py, uncertainty.py, density.py) fit them; tests check that both agree.
 """
@@ -50,15 +50,25 @@ def score_std(outputs, calibration, bin_values):
 
 
 def ood_score(features, density):
-    """d² / threshold [B] of stage statistics [B, F] under the training photos' FeatureDensity."""
-    centred = (features - tf.constant(density.mean, tf.float32)) * tf.constant(1.0 / density.scale, tf.float32)
+    """d² / threshold [B] of stage statistics [B, F] under the training photos' FeatureDensity
+    (the larger of its two Gaussians' with a texture density)."""
+    gaussian_input = features
+    if density.log_offset is not None:
+        # log(1 + max(x, 0) / offset) of the features whose offset is > 0 (GATHER, DIV, LOG: TFLite has
+        # no LOG1P). DIV, not a product with 1 / offset: a small offset's inverse would not fit the
+        # float16 variant's constants.
+        logged = np.flatnonzero(density.log_offset > 0)
+        spreads = tf.maximum(tf.gather(features, tf.constant(logged, tf.int32), axis=-1), 0.0)
+        gaussian_input = tf.math.log(spreads / tf.constant(density.log_offset[logged], tf.float32) + 1.0)
+    centred = (gaussian_input - tf.constant(density.mean, tf.float32)) * tf.constant(1.0 / density.scale, tf.float32)
     components = tf.constant(density.components, tf.float32)
     projected = tf.matmul(centred, components)
     # The residual explicitly (not |c|² − |p|²): float32 would lose it to cancellation.
     residual = centred - tf.matmul(projected, components, transpose_b=True)
     inside = tf.reduce_sum(tf.square(projected) * tf.constant(1.0 / density.variances, tf.float32), axis=-1)
     outside = tf.reduce_sum(tf.square(residual), axis=-1) / density.residual_variance
-    return (inside + outside) / density.threshold
+    score = (inside + outside) / density.threshold
+    return score if density.texture is None else tf.maximum(score, ood_score(features, density.texture))
 
 
 def calibrated_outputs(outputs, calibration, bin_values):

@@ -42,10 +42,16 @@ def metadata(calibration, has_attributes, mc_samples):
     choice = calibration.uncertainty
     ood = None
     if calibration.density is not None:
+        density = calibration.density
         ood = {"feature": "the backbone's maps at every resolution: channel means and spatial stds (model/stages.py)",
-               "directions": int(calibration.density.components.shape[1]),
-               "threshold_d2": calibration.density.threshold, "training_photos": calibration.density.num_photos,
+               "directions": int(density.components.shape[1]),
+               "threshold_d2": density.threshold, "training_photos": density.num_photos,
                "training_photos_exceeding": 0.01}  # fmt: skip
+        if density.texture is not None:
+            ood["texture"] = {"feature": "log(1 + std / (1 % of its median)) of the spatial stds",
+                              "features": int(density.texture.components.shape[0]),
+                              "directions": int(density.texture.components.shape[1]),
+                              "threshold_d2": density.texture.threshold}  # fmt: skip
     return {
         "outputs": names,
         "output_descriptions": {name: DESCRIPTIONS[name] for name in names},

@@ -94,7 +94,7 @@ def export_auto(path, output, images, acceptance, input_type, float_dtype, dropp
         picked, why = _pick(candidates)
         _print_table(candidates, images, ratings, picked, why)
         if picked is None:
-            raise AutoError(f"{output} was not written: no variant passes ({why}).")
+            raise AutoError(f"{output} was not written: no variant passes ({why}).{_lean_hint(candidates, dropped)}")
         shutil.copyfile(picked.path, output)
     variant = "int8" if picked.name == SEARCHED else picked.name
     result = {**agreement(path, output, checked, reference), "held_out": images.held_out, "source": str(images.source)}
@@ -224,6 +224,15 @@ def _pick(candidates):
     smaller = [c for c in candidates if 0 < c.bytes < picked.bytes]
     return picked, (f"the smallest of the {len(passing)} files that pass"
                     + (f"; the smaller ones fail: {', '.join(c.name for c in smaller)}" if smaller else ""))  # fmt: skip
+
+
+def _lean_hint(candidates, dropped):
+    """A pointer to --notflite_photo_likeness where a file that has the photo-likeness outputs was too big alone."""
+    size_only = [c for c in candidates if c.reasons and all(r.startswith("over --max_size_mb") for r in c.reasons)]
+    if not size_only or set(tflite_metadata.PHOTO_LIKENESS_OUTPUTS) <= set(dropped):
+        return ""
+    return (f" {', '.join(c.name for c in size_only)} failed on size alone: --notflite_photo_likeness leaves out "
+            f"{' and '.join(tflite_metadata.PHOTO_LIKENESS_OUTPUTS)} and their density (a few MB on small backbones).")
 
 
 def _print_table(candidates, images, ratings, picked, why):

@@ -17,6 +17,7 @@ feature is summarised.
 import weakref
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 _STAGE_MODELS = weakref.WeakKeyDictionary()
@@ -59,6 +60,14 @@ def stage_model(backbone):
     if backbone not in _STAGE_MODELS:
         _STAGE_MODELS[backbone] = _build(backbone)
     return _STAGE_MODELS[backbone]
+
+
+def spread_mask(backbone):
+    """[F] bools over ``features_and_statistics``'s statistics: True for the spatial stds (scale statistics)."""
+    outputs = stage_model(backbone).outputs
+    if len(outputs) == 1:  # the pooled feature stands for the statistics
+        return np.zeros(int(outputs[0].shape[-1]), bool)
+    return np.concatenate([np.repeat([False, True], int(o.shape[-1])) for o in outputs[1:]])
 
 
 def features_and_statistics(backbone, images):
