@@ -67,7 +67,7 @@ class FeatureDensity:
 
     def transformed(self, features):
         """The features [N, F] as this Gaussian sees them (with a log_offset: the logs of the selected)."""
-        return with_logs(features, self.log_offset)
+        return gaussian_features(features, self.log_offset)
 
     def distance(self, features):
         """Mahalanobis d² [N] of features [N, F]."""
@@ -103,7 +103,7 @@ class FeatureDensity:
                    num_photos=int(data.get("num_photos", 0)), log_offset=log_offset, texture=texture)  # fmt: skip
 
 
-def with_logs(features, log_offset):
+def gaussian_features(features, log_offset):
     """features [N, F] as they are (no offsets), or log(1 + max(x, 0) / offset) of those whose offset is > 0."""
     features = np.asarray(features, np.float64)
     if log_offset is None:
@@ -171,7 +171,7 @@ def fit_density(features, exceeding=EXCEEDING, logged=None):
     base = _out_of_fold(features)
     if offsets is None or not np.any(offsets > 0):
         return dataclasses.replace(fit_gaussian(features), threshold=float(np.quantile(base, 1.0 - exceeding)))
-    logs = with_logs(features, offsets)
+    logs = gaussian_features(features, offsets)
     texture = _out_of_fold(logs)
     base_threshold, texture_threshold = (float(np.quantile(d, 1.0 - exceeding)) for d in (base, texture))
     joint = float(np.quantile(np.maximum(base / base_threshold, texture / texture_threshold), 1.0 - exceeding))

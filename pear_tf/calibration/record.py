@@ -24,8 +24,9 @@ DESCRIPTIONS = {
     "content": "the content latent's mean (the 100-dimensional s), what personalisation's taste space is built on",
     "calibrated_score": "score mapped onto the raters' scale by a monotone map fitted on the validation split "
     "(ranks photos exactly as score does)",
-    "ood_score": "how unlike the training photos the input is, to the model: Mahalanobis distance of its backbone "
-    "statistics (each resolution's channel means and spatial stds) / the distance that 1 % of training photos exceed",
+    "ood_score": "how unlike the training photos the input is, to the model: the Mahalanobis distance of its backbone "
+    "statistics (each resolution's channel means and spatial stds) and, with a texture density, of the stds' logs, "
+    "each over its own 1 % distance; the larger, scaled so that 1 % of training photos exceed 1",
     "is_photo_like": "ood_score <= 1: the input looks like the photos the model was trained on",
 }
 
