@@ -399,14 +399,15 @@ def test_auto_picks_the_smallest_passing_file_and_says_why():
                   Candidate("dynamic", "", 105), Candidate("float16", "", 300), Candidate("float32", "", 600)]  # fmt: skip
     picked, why = _pick(candidates)
     assert picked.name == "dynamic" and why == "the smallest of the 3 files that pass; the smaller ones fail: int8"
-    assert _lean_hint(candidates, dropped=()) == ""  # dynamic passes
+    calibrated = ("score", "calibrated_score", "ood_score", "is_photo_like")  # the files' outputs
+    assert _lean_hint(candidates, calibrated) == ""  # dynamic passes
     for candidate in candidates:
         candidate.reasons.append("over --max_size_mb=0.0001")
     assert _pick(candidates) == (None, "every variant fails a condition: see the table")
     # Too big alone (dynamic, float16, float32): the message points to the lean file, unless it was asked for.
-    hint = _lean_hint(candidates, dropped=())
+    hint = _lean_hint(candidates, calibrated)
     assert "dynamic, float16, float32 failed on size alone: --notflite_photo_likeness" in hint, hint
-    assert _lean_hint(candidates, dropped=("ood_score", "is_photo_like")) == ""
+    assert _lean_hint(candidates, ("score", "calibrated_score")) == ""  # already lean, or never calibrated
 
 
 def test_auto_rejects_only_quantized_files_slower_than_the_bound():

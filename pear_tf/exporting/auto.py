@@ -34,6 +34,7 @@ from pear_tf.exporting.agreement import AgreementError, agreement, reference_sco
 from pear_tf.exporting.converter import convert_in_subprocess
 from pear_tf.exporting.int8_search import keep_layers_in_float
 from pear_tf.exporting.ratings import ratings_srcc, srcc_drop
+from pear_tf.inference.metadata import read_metadata
 from pear_tf.inference.tflite import as_input, interleaved_invoke_ms
 
 FIXED = ("int8", "int16x8", "dynamic", "float16", "float32")
@@ -94,7 +95,8 @@ def export_auto(path, output, images, acceptance, input_type, float_dtype, dropp
         picked, why = _pick(candidates)
         _print_table(candidates, images, ratings, picked, why)
         if picked is None:
-            raise AutoError(f"{output} was not written: no variant passes ({why}).{_lean_hint(candidates, dropped)}")
+            hint = _lean_hint(candidates, set(read_metadata(path).get("outputs", ())) - set(dropped))
+            raise AutoError(f"{output} was not written: no variant passes ({why}).{hint}")
         shutil.copyfile(picked.path, output)
     variant = "int8" if picked.name == SEARCHED else picked.name
     result = {**agreement(path, output, checked, reference), "held_out": images.held_out, "source": str(images.source)}
@@ -226,10 +228,10 @@ def _pick(candidates):
                     + (f"; the smaller ones fail: {', '.join(c.name for c in smaller)}" if smaller else ""))  # fmt: skip
 
 
-def _lean_hint(candidates, dropped):
-    """A pointer to --notflite_photo_likeness where a file that has the photo-likeness outputs was too big alone."""
+def _lean_hint(candidates, outputs):
+    """A pointer to --notflite_photo_likeness where files with the photo-likeness ``outputs`` were too big alone."""
     size_only = [c for c in candidates if c.reasons and all(r.startswith("over --max_size_mb") for r in c.reasons)]
-    if not size_only or set(tflite_metadata.PHOTO_LIKENESS_OUTPUTS) <= set(dropped):
+    if not size_only or not set(tflite_metadata.PHOTO_LIKENESS_OUTPUTS) & set(outputs):
         return ""
     return (f" {', '.join(c.name for c in size_only)} failed on size alone: --notflite_photo_likeness leaves out "
             f"{' and '.join(tflite_metadata.PHOTO_LIKENESS_OUTPUTS)} and their density (a few MB on small backbones).")
