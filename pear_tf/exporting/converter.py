@@ -20,7 +20,7 @@ import numpy as np
 
 from pear_tf import errors
 from pear_tf.exporting import tflite_metadata
-from pear_tf.exporting.tflite_metadata import CALIBRATED, INT8_DROPPED_OUTPUTS
+from pear_tf.exporting.tflite_metadata import CALIBRATED, PHOTO_LIKENESS_OUTPUTS
 from pear_tf.inference.tflite import as_input
 
 VARIANTS = ("float32", "float16", "dynamic", "int8", "int16x8")
@@ -45,7 +45,7 @@ def parse_float_layers(value):
 def scoring_converter(saved_model_dir, input_type="float32", int8=False, drop_outputs=()):
     """A TFLiteConverter (builtin ops only) of the SavedModel's deterministic scoring graph.
 
-    ``int8``: without INT8_DROPPED_OUTPUTS; ``drop_outputs``: without these outputs either (the
+    ``int8``: without PHOTO_LIKENESS_OUTPUTS; ``drop_outputs``: without these outputs either (the
     converter prunes the ops only they need: ``--notflite_photo_likeness`` leaves out the density).
     """
     import tensorflow as tf
@@ -56,7 +56,7 @@ def scoring_converter(saved_model_dir, input_type="float32", int8=False, drop_ou
     if not hasattr(loaded, "predict_images_deterministic"):
         raise errors.BadValue(f"{saved_model_dir} predates TFLite export: export it again with this pear_tf.")
     function = loaded.predict_images_deterministic.get_concrete_function()
-    dropped = tuple(drop_outputs) + (INT8_DROPPED_OUTPUTS if int8 else ())
+    dropped = tuple(drop_outputs) + (PHOTO_LIKENESS_OUTPUTS if int8 else ())
     if input_type == "uint8" or dropped:
         shape = function.structured_input_signature[0][0].shape
         deterministic = loaded.predict_images_deterministic

@@ -59,7 +59,7 @@ def ranked_layers(layers):
 
 
 def float_model(saved_model_dir, input_type):
-    """The float32 TFLite model's bytes (builtin ops) of the graph int8 quantizes (without INT8_DROPPED_OUTPUTS)."""
+    """The float32 TFLite model's bytes (builtin ops) of the graph int8 quantizes (without PHOTO_LIKENESS_OUTPUTS)."""
     return scoring_converter(saved_model_dir, input_type, int8=True).convert()
 
 

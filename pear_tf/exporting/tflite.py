@@ -29,7 +29,6 @@ import dataclasses
 import os
 
 from pear_tf.exporting import tflite_metadata
-from pear_tf.exporting.tflite_metadata import PHOTO_LIKENESS_OUTPUTS
 from pear_tf.exporting.agreement import check_agreement, held_out_images
 from pear_tf.exporting.auto import export_auto
 from pear_tf.exporting.converter import CALIBRATED, INPUT_TYPES, VARIANTS, convert_in_subprocess, parse_float_layers
@@ -139,7 +138,7 @@ def export_tflite(model_path, variant, output=None, representative_data=None, re
     output = output or f"{os.path.basename(os.path.normpath(model_path))}_{variant}{suffix}.tflite"
     acceptance = Acceptance(min_spearman, int(max_size_mb * MEGABYTE), eval_data, max_srcc_drop, max_slowdown)
     images = export_images(path, variant, representative_data, representative_count, check_images)
-    dropped = () if photo_likeness else PHOTO_LIKENESS_OUTPUTS
+    dropped = () if photo_likeness else tflite_metadata.PHOTO_LIKENESS_OUTPUTS
     if variant == "auto":
         return export_auto(path, output, images, acceptance, input_type, float_dtype, dropped)
     float_layers = parse_float_layers(float_layers) if variant == "int8" else 0

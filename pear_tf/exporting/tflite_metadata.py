@@ -19,12 +19,11 @@ from pear_tf.inference.tflite import METADATA_NAME
 
 # The variants calibrated on representative images (full-integer activations).
 CALIBRATED = ("int8", "int16x8")
-# Outputs full int8 leaves out: the photo-likeness density's int8 kernels abort the TFLite
+# The photo-likeness outputs. Full int8 leaves them out: their density's int8 kernels abort the TFLite
 # interpreter (measured on ai_edge_litert; BUILD_NOTES.md, issue 27). Float, float16 and dynamic keep them; int16x8
 # (calibrated too, not measured) leaves them out as well. Any variant leaves them out with
 # --notflite_photo_likeness (its density is the file's largest part on MobileNetV3: BUILD_NOTES).
-INT8_DROPPED_OUTPUTS = ("ood_score", "is_photo_like")
-PHOTO_LIKENESS_OUTPUTS = INT8_DROPPED_OUTPUTS
+PHOTO_LIKENESS_OUTPUTS = ("ood_score", "is_photo_like")
 
 _FILE_IDENTIFIER = b"TFL3"
 
