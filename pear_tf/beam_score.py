@@ -24,10 +24,13 @@ import sys
 
 from absl import app, flags
 
-from pear_tf import cli
-from pear_tf.inference import beam as beam_lib
-from pear_tf.inference.metadata import demo_warning
-from pear_tf.inference.precision import PRECISIONS
+from pear_tf import command_line, startup
+
+startup.filter_library_noise()  # before Beam logs that its Google Cloud extras are missing
+
+from pear_tf.inference import beam as beam_lib  # noqa: E402
+from pear_tf.inference.metadata import demo_warning  # noqa: E402
+from pear_tf.inference.precision import PRECISIONS  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -115,6 +118,6 @@ def config_from_flags():
 
 if __name__ == "__main__":
     define_flags()
-    cli.key_flags_to_command()
+    flags.declare_key_flag("flagfile")  # (not pear_tf.cli, which would import TensorFlow here)
     # Flags not defined here are Beam's pipeline options: they reach main's argv untouched.
-    app.run(cli.guard(main), flags_parser=functools.partial(cli.parse_flags, known_only=True))
+    app.run(command_line.guard(main), flags_parser=functools.partial(command_line.parse_flags, known_only=True))

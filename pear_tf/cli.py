@@ -9,14 +9,14 @@ such as a data layout, model folder or ratings file that cannot be used) ends th
 with its message and exit status 2; any other exception is a bug and keeps its traceback.
 """
 
-import functools
 import os
 import runpy
 import sys
 
-from absl import app, flags
+from absl import flags
 
-from pear_tf import errors, startup
+from pear_tf import startup
+from pear_tf.command_line import HELP_HINT, USER_ERROR_STATUS, exit_with_message, guard, parse_flags  # noqa: F401
 
 startup.import_tensorflow_quietly()
 
@@ -30,45 +30,6 @@ from pear_tf.training.config import PriorConfig, TrainConfig  # noqa: E402
 from pear_tf.training.distribution import STRATEGIES  # noqa: E402
 
 FLAGS = flags.FLAGS
-# What a command exits with after a user's mistake (argparse's and the shell's usage status).
-USER_ERROR_STATUS = 2
-HELP_HINT = "Pass --helpshort to see this command's flags."
-
-
-def exit_with_message(message):
-    """Ends the command: ``ERROR: message`` on stderr, exit status 2."""
-    print(f"ERROR: {message}", file=sys.stderr, flush=True)
-    sys.exit(USER_ERROR_STATUS)
-
-
-def parse_flags(argv, known_only=False):
-    """absl's flag parsing, with a bad or missing flag ending the command as a message (exit status 2).
-
-    ``known_only``: leave flags this command does not define in argv (Beam's pipeline options).
-    """
-    try:
-        return FLAGS(argv, known_only=known_only)
-    except flags.Error as error:
-        exit_with_message(f"{error}\n{HELP_HINT}")
-
-
-def guard(main):
-    """``main`` with the project's errors ending the command as their message (exit status 2).
-
-    pear_tf.errors.UserError and absl's UsageError are a user's mistakes; any other
-    exception is a bug and keeps its traceback.
-    """
-
-    @functools.wraps(main)
-    def guarded(argv):
-        try:
-            return main(argv)
-        except app.UsageError as error:
-            exit_with_message(f"{error}\n{HELP_HINT}")
-        except errors.UserError as error:
-            exit_with_message(str(error))
-
-    return guarded
 
 
 def key_flags_to_command():

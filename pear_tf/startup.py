@@ -41,8 +41,18 @@ STARTUP_NOISE = (
 LIBRARY_LOG_NOISE = ("apitools not found",)
 
 
+_quietly_imported = False  # import_tensorflow_quietly has run in this process
+
+
 def _not_library_noise(record):
     return not any(noise in record.getMessage() for noise in LIBRARY_LOG_NOISE)
+
+
+def filter_library_noise():
+    """Drops LIBRARY_LOG_NOISE from what is logged on the root logger from now on (once per process)."""
+    root = logging.getLogger()  # libraries' logging.warning(...)
+    if os.environ.get("PEAR_TF_STARTUP_LOGS") != "1" and _not_library_noise not in root.filters:
+        root.addFilter(_not_library_noise)
 
 
 @contextlib.contextmanager
@@ -71,13 +81,17 @@ def quiet_native_startup():
 def import_tensorflow_quietly():
     """Imports TensorFlow and probes its devices inside the filter; returns the module.
 
-    Also drops LIBRARY_LOG_NOISE from what is logged on the root logger from then on.
+    Also drops LIBRARY_LOG_NOISE from what is logged on the root logger from then on. A second
+    call returns the module at once.
     """
+    global _quietly_imported
+    if _quietly_imported:
+        return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # INFO lines of the C++ runtime; warnings stay
-    if os.environ.get("PEAR_TF_STARTUP_LOGS") != "1":
-        logging.getLogger().addFilter(_not_library_noise)  # the root logger: libraries' logging.warning(...)
+    filter_library_noise()
     with quiet_native_startup():
         import tensorflow as tf
 
         tf.config.list_physical_devices("GPU")  # CUDA is probed here, inside the filter
+    _quietly_imported = True
     return tf

@@ -16,7 +16,9 @@ from PIL import Image
 from pear_tf.exporting import saved_model as export_lib
 from pear_tf.inference import beam as beam_lib
 from pear_tf.inference import rows as rows_lib
+from pear_tf.inference import signatures
 from pear_tf.inference.saved_model import SavedModelScorer
+from pear_tf.inference.versions import latest_version_dir
 from pear_tf.model import build_rating_model
 from tests.conftest import TINY
 
@@ -249,3 +251,56 @@ def test_a_batch_that_fails_is_scored_image_by_image():
     assert calls == [3, 1, 1, 1]
     assert [r.get("error") for r in rows] == [None, "could not decode: Bad JPEG.", None]
     assert [r["path"] for r in rows] == ["a", "b", "c"]
+
+
+def test_the_launcher_checks_its_model_and_inputs_without_loading_tensorflow(world, tmp_path):
+    # Only the workers score: a launcher that imported TensorFlow spent seconds of every run on it (issue 25).
+    config = f"model={str(world['pear'])!r}, inputs=({str(world['images'] / '*.jpg')!r},), output={str(tmp_path / 's')!r}"
+    probe = (
+        "import sys; import pear_tf.beam_score; from pear_tf.inference import beam; "
+        f"info = beam.check_config(beam.BeamScoreConfig({config})); "
+        "loaded = {'tensorflow', 'keras', 'tensorflow_probability', 'tf_keras'} & set(sys.modules); "
+        "print(info.name, info.version, len(info.attribute_names), sorted(loaded))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "pear 1 11 []", result.stdout
+
+
+def test_the_signature_reader_agrees_with_tensorflows_protos(world, tmp_path):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    def inputs(data):
+        return {name: sorted(names) for name, names in signatures.signature_inputs(data).items()}
+
+    exported = open(os.path.join(latest_version_dir(world["pear"]), "saved_model.pb"), "rb").read()
+    meta_graph = saved_model_pb2.SavedModel.FromString(exported).meta_graphs[0]
+    assert inputs(exported) == {name: sorted(s.inputs) for name, s in meta_graph.signature_def.items()}
+    assert "image_bytes" in inputs(exported)["serving_default"] and len(inputs(exported)) > 1
+
+    def saved_model(signature_inputs):
+        proto = saved_model_pb2.SavedModel(saved_model_schema_version=1)
+        meta = proto.meta_graphs.add()
+        meta.meta_info_def.tags.append("serve")
+        for name, names in signature_inputs.items():
+            for input_name in names:
+                meta.signature_def[name].inputs[input_name].name = f"{input_name}:0"
+            meta.signature_def[name].method_name = "tensorflow/serving/predict"
+        return proto.SerializeToString()
+
+    cases = {
+        "ok": saved_model({"serving_default": ["image_bytes", "key"], "images": ["images"]}),
+        "other input": saved_model({"serving_default": ["images"]}),
+        "no signature": saved_model({"images": ["image_bytes"]}),
+        "not a proto": b"\xff\xff\xff\x0fnot a SavedModel",
+    }
+    for case, data in cases.items():
+        folder = tmp_path / case.replace(" ", "_")
+        folder.mkdir()
+        (folder / "saved_model.pb").write_bytes(data)
+        if case == "ok":
+            signatures.check_serving_signature(str(folder))
+            assert inputs(data) == {"serving_default": ["image_bytes", "key"], "images": ["images"]}
+        else:
+            with pytest.raises(ValueError, match="has no serving_default signature on image_bytes"):
+                signatures.check_serving_signature(str(folder))

@@ -14,8 +14,7 @@ import os
 import flatbuffers
 import numpy as np
 
-from pear_tf.inference.metadata import read_metadata
-from pear_tf.inference.tflite import METADATA_NAME
+from pear_tf.inference.metadata import METADATA_NAME, read_metadata
 
 # The variants calibrated on representative images (full-integer activations).
 CALIBRATED = ("int8", "int16x8")

@@ -28,21 +28,18 @@ from apache_beam.ml.inference.base import ModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pear_tf import startup
+from pear_tf.errors import BadValue, NotFound, op_error_summary
+from pear_tf.inference import signatures, storage
+from pear_tf.inference import sizing as sizing_lib
+from pear_tf.inference.metadata import read_metadata, read_tflite_metadata
+from pear_tf.inference.precision import PrecisionError
+from pear_tf.inference.rows import CALIBRATED_COLUMNS
+from pear_tf.inference.storage import is_tflite, local_copy
+from pear_tf.inference.versions import latest_version_dir
 
-# Beam's worker processes import this module first (unpickling the pipeline's functions):
-# TensorFlow is loaded there without its native start-up noise (CUDA probing), as commands do.
-tf = startup.import_tensorflow_quietly()
-
-from pear_tf.data.host_decode import ImageError  # noqa: E402
-from pear_tf.errors import BadValue, NotFound, op_error_summary  # noqa: E402
-from pear_tf.inference import sizing as sizing_lib  # noqa: E402
-from pear_tf.inference.metadata import read_metadata  # noqa: E402
-from pear_tf.inference.rows import CALIBRATED_COLUMNS  # noqa: E402
-from pear_tf.inference.precision import PrecisionError  # noqa: E402
-from pear_tf.inference.scorer import open_scorer  # noqa: E402
-from pear_tf.inference.tflite_bulk import is_tflite, local_copy  # noqa: E402
-from pear_tf.inference.tflite import read_tflite_metadata  # noqa: E402
-from pear_tf.inference.versions import latest_version_dir  # noqa: E402
+# TensorFlow is not imported here: the launcher only reads the model's layout, metadata and
+# signature (storage.py, signatures.py), so it starts in Beam's own import time; each worker
+# imports TensorFlow, quietly (no CUDA probing lines), before it parses a record or loads the model.
 
 FORMATS = ("jsonl", "parquet", "csv")
 NAMESPACE = "pear_tf"  # of the Beam counters `scored` and `failed`
@@ -124,7 +121,7 @@ def model_info(model_path):
 
 def tflite_model_info(path):
     """ModelInfo of a .tflite file (NotFound or BadValue naming it: missing, or without pear_metadata)."""
-    if not tf.io.gfile.exists(path):
+    if not storage.exists(path):
         raise NotFound(f"--model={path!r} does not exist.")
     metadata = read_tflite_metadata(local_copy(path))
     if metadata is None:
@@ -160,7 +157,7 @@ def check_config(config):
         if config.precision is not None:
             raise PrecisionError(f"--precision applies to SavedModels; {config.model} computes as it was converted.")
     else:
-        _check_signature(info.version_dir)
+        signatures.check_serving_signature(info.version_dir)  # reading the proto is cheap; loading is the workers'
     for flag, pattern in [("--input", p) for p in config.inputs] + [("--input_tfrecord", config.input_tfrecord)]:
         if pattern and os.path.isdir(pattern):
             raise BadValue(
@@ -173,19 +170,6 @@ def check_config(config):
         _check_list(config.input_list)
     _check_writable(config.output)
     return info
-
-
-def _check_signature(version_dir):
-    # Reading the proto is cheap; loading the model (seconds for ResNet50) is the workers' job.
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    with tf.io.gfile.GFile(os.path.join(version_dir, "saved_model.pb"), "rb") as f:
-        signatures = saved_model_pb2.SavedModel.FromString(f.read()).meta_graphs[0].signature_def
-    if "serving_default" not in signatures or "image_bytes" not in signatures["serving_default"].inputs:
-        raise BadValue(
-            f"--model={version_dir!r} has no serving_default signature on image_bytes: "
-            "export it with pear_tf.export (or pear_tf.train)."
-        )
 
 
 def _match(flag, pattern, limit=None):
@@ -247,6 +231,9 @@ class ParseExample(beam.DoFn):
     def __init__(self, image_key, path_key):
         self.image_key, self.path_key = image_key, path_key
 
+    def setup(self):
+        startup.import_tensorflow_quietly()  # example_pb2 below imports TensorFlow
+
     def process(self, item):
         from google.protobuf.message import DecodeError
         from tensorflow.core.example import example_pb2
@@ -305,6 +292,10 @@ def score_batch(scorer, batch, info):
     A batch with a bad image is scored again image by image, so a bad file costs only itself
     and its neighbours keep exactly the scores they get on their own.
     """
+    import tensorflow as tf  # worker side: loaded (quietly) by load_model before any batch
+
+    from pear_tf.data.host_decode import ImageError
+
     paths, data = [p for p, _ in batch], [d for _, d in batch]
     try:
         return _score_rows(scorer.score_bytes(data), paths, info)
@@ -352,6 +343,9 @@ class PearModelHandler(ModelHandler):
         self.sizing = sizing or sizing_lib.WorkerSizing()
 
     def load_model(self):
+        startup.import_tensorflow_quietly()  # before anything else in this worker imports it
+        from pear_tf.inference.scorer import open_scorer
+
         # TensorFlow's pools are sized for a .tflite model too: the host decode's resize runs on them.
         threads, described = sizing_lib.size_this_process(self.sizing)
         scorer = open_scorer(self.info.version_dir, self.precision, threads)

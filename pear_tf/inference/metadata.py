@@ -1,12 +1,16 @@
-"""The export's metadata asset (``<version>/assets/pear_metadata.json``): the one reader."""
+"""The export's metadata: the one reader of a SavedModel's asset (``<version>/assets/pear_metadata.json``)
+and of a .tflite file's ``pear_metadata`` entry. Neither imports TensorFlow for a local model.
+"""
 
 import json
 import os
 
-import tensorflow as tf
-
 from pear_tf import errors
+from pear_tf.inference import storage
 from pear_tf.inference.versions import METADATA_FILE
+
+# The name of a .tflite file's Model.metadata entry whose buffer holds the JSON.
+METADATA_NAME = "pear_metadata"
 
 # The README section to read when a model was trained on the embedded synthetic set.
 DEMO_README_SECTION = "docs/training.md, 'Training on real photos'"
@@ -16,12 +20,28 @@ def read_metadata(version_dir):
     """The metadata dict of one SavedModel version folder."""
     path = os.path.join(version_dir, "assets", METADATA_FILE)
     try:
-        with tf.io.gfile.GFile(path) as f:  # gs:// and other filesystems TensorFlow knows
-            return json.load(f)
-    except (FileNotFoundError, tf.errors.NotFoundError):
+        return json.loads(storage.read_bytes(path).decode("utf-8"))  # gs:// and other filesystems TensorFlow knows
+    except FileNotFoundError:
         raise errors.NotFound(
             f"{version_dir} has no {METADATA_FILE} asset: it was not exported by pear_tf (export it again)."
         ) from None
+
+
+def read_tflite_metadata(path_or_bytes):
+    """The ``pear_metadata`` dict of a .tflite file (a local path or its bytes); None when it has none."""
+    from ai_edge_litert import schema_py_generated as schema  # the [tflite] extra
+
+    if isinstance(path_or_bytes, (bytes, bytearray)):
+        data = bytes(path_or_bytes)
+    else:
+        with open(path_or_bytes, "rb") as f:
+            data = f.read()
+    model = schema.Model.GetRootAs(data, 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() is not None and entry.Name().decode() == METADATA_NAME:
+            return json.loads(model.Buffers(entry.Buffer()).DataAsNumpy().tobytes().decode("utf-8"))
+    return None
 
 
 def image_size(metadata):

@@ -4,7 +4,8 @@ from pear_tf.data.host_decode import MAX_PIXELS
 from pear_tf.inference.precision import PrecisionError
 from pear_tf.inference.saved_model import SavedModelScorer
 from pear_tf.inference.sizing import available_cores
-from pear_tf.inference.tflite_bulk import TFLiteBulkScorer, is_tflite
+from pear_tf.inference.storage import is_tflite
+from pear_tf.inference.tflite_bulk import TFLiteBulkScorer
 
 
 def open_scorer(model, precision=None, threads=0, max_pixels=MAX_PIXELS):

@@ -7,11 +7,10 @@ themselves for a file exported with ``--tflite_input=uint8``.
 
 Every file pear_tf exports carries its own metadata (bins, attribute names, image size
 and preprocessing, model name and version, training data) as JSON in the flatbuffer's
-``metadata`` table under the name ``pear_metadata``: ``read_tflite_metadata`` reads it
+``metadata`` table under the name ``pear_metadata``: ``metadata.read_tflite_metadata`` reads it
 with LiteRT's own flatbuffer schema, no side file.
 """
 
-import json
 import os
 import time
 
@@ -20,26 +19,7 @@ import numpy as np
 from pear_tf import errors
 from pear_tf.data import host_decode
 from pear_tf.data.preprocessing import preprocess, resize_size
-
-# The name of the Model.metadata entry whose buffer holds the JSON.
-METADATA_NAME = "pear_metadata"
-
-
-def read_tflite_metadata(path_or_bytes):
-    """The ``pear_metadata`` dict of a .tflite file (a path or its bytes); None when it has none."""
-    from ai_edge_litert import schema_py_generated as schema  # the [tflite] extra
-
-    if isinstance(path_or_bytes, (bytes, bytearray)):
-        data = bytes(path_or_bytes)
-    else:
-        with open(path_or_bytes, "rb") as f:
-            data = f.read()
-    model = schema.Model.GetRootAs(data, 0)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if entry.Name() is not None and entry.Name().decode() == METADATA_NAME:
-            return json.loads(model.Buffers(entry.Buffer()).DataAsNumpy().tobytes().decode("utf-8"))
-    return None
+from pear_tf.inference.metadata import read_tflite_metadata
 
 
 def as_input(image, input_type):

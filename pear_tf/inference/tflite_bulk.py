@@ -8,36 +8,18 @@ SavedModel: every image goes through the one host decode and the one preprocessi
 The file is opened through pear_tf/inference/tflite.py's TFLiteScorer only.
 """
 
-import os
-import tempfile
-
 import numpy as np
-import tensorflow as tf
 
 from pear_tf.data.host_decode import MAX_PIXELS
 from pear_tf.errors import BadValue
 from pear_tf.inference import files
 from pear_tf.inference.encoded import host_images
+from pear_tf.inference.storage import local_copy
 from pear_tf.inference.tflite import TFLiteScorer
 
 
 class NoMetadataError(BadValue):
     """A .tflite file without pear_metadata: its bins and attribute names are unknown."""
-
-
-def is_tflite(path):
-    """Whether ``path`` names a .tflite file (what predict and beam_score score with LiteRT)."""
-    return str(path).lower().endswith(".tflite")
-
-
-def local_copy(path):
-    """A local path of the file: itself, or a temporary copy of a gs:// (or other remote) file."""
-    if "://" not in path:
-        return path
-    handle, local = tempfile.mkstemp(suffix=".tflite")
-    os.close(handle)
-    tf.io.gfile.copy(path, local, overwrite=True)
-    return local
 
 
 class TFLiteBulkScorer:
