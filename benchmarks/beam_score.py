@@ -20,6 +20,10 @@ In one run it:
    - beam 1 / 2 workers pinned: ``--pin_workers``, one core a worker (the 1 -> 2 scaling that
      more cores would show, without two workers sharing a core);
    - beam tfrecord 2 workers: the same with ``--input_tfrecord``;
+   - predict 1 core / 2 predicts 1 core each: ``predict`` pinned to one core (``taskset``), and two
+     ``predict`` processes at once, each pinned to its own core with half the list: the machine's own
+     1 -> 2 scaling for two independent processes, the ceiling of the pinned Beam rows' (a VM's two
+     vCPUs may share a physical core, its caches or its memory bandwidth);
 4. prints images/s, the ratio to predict, the pipeline's own images/s (beam_score's line),
    and the peak resident memory of the main process and of each worker process (polled).
 With ``--repeats=N`` every row runs N times, the rows interleaved (round 1 of all rows, then
@@ -49,7 +53,8 @@ from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS = ("predict", "beam_in-process", "beam_1_worker", "beam_2_workers", "beam_2_workers_unsized",
-        "beam_1_worker_pinned", "beam_2_workers_pinned", "beam_tfrecord_2_workers")
+        "beam_1_worker_pinned", "beam_2_workers_pinned", "beam_tfrecord_2_workers", "predict_1_core",
+        "2_predicts_1_core_each")
 MODELS = {
     "demo": dict(backbone="tiny", image_size=64, recon_size=32),
     "resnet50": dict(backbone="resnet50", image_size=224, recon_size=32),
@@ -122,10 +127,25 @@ def run_measured(command):
     return seconds, stdout, peaks
 
 
+def _halves(list_file):
+    """Two list files, each with half of ``list_file``'s paths (the first half, the rest)."""
+    paths = open(list_file).read().split()
+    halves = []
+    for i, part in enumerate((paths[: len(paths) // 2], paths[len(paths) // 2 :])):
+        halves.append(f"{list_file}.half{i}")
+        with open(halves[-1], "w") as f:
+            f.write("\n".join(part) + "\n")
+    return halves
+
+
 def commands(model, list_file, tfrecords, out):
     """The ways to score the same images, as command lines, by row name."""
-    python, cores = sys.executable, len(os.sched_getaffinity(0))
+    python, cores = sys.executable, sorted(os.sched_getaffinity(0))
     predict = [python, "-m", "pear_tf.predict", f"--model={model}", f"--list={list_file}", f"--output={out}/p.jsonl"]
+    halves = [
+        f"taskset -c {core} {python} -m pear_tf.predict --model={model} --list={half} --output={out}/p{i}.jsonl"
+        for i, (core, half) in enumerate(zip(cores, _halves(list_file)))
+    ]
     beam = [python, "-m", "pear_tf.beam_score", f"--model={model}", "--runner=DirectRunner", "--batch_size=16"]
     files = lambda name: [f"--input_list={list_file}", f"--output={out}/{name}"]  # noqa: E731
     workers = lambda n: ["--direct_running_mode=multi_processing", f"--direct_num_workers={n}"]  # noqa: E731
@@ -135,15 +155,21 @@ def commands(model, list_file, tfrecords, out):
         "beam 1 worker": beam + files("b1") + workers(1),
         "beam 2 workers": beam + files("b2") + workers(2),
         "beam 2 workers unsized": beam + files("b2u") + workers(2)
-        + [f"--intra_op_threads={cores}", f"--inter_op_threads={cores}"],
+        + [f"--intra_op_threads={len(cores)}", f"--inter_op_threads={len(cores)}"],
         "beam 1 worker pinned": beam + files("b1p") + workers(1) + ["--pin_workers", "--intra_op_threads=1"],
         "beam 2 workers pinned": beam + files("b2p") + workers(2) + ["--pin_workers", "--intra_op_threads=1"],
         "beam tfrecord 2 workers": beam + [f"--input_tfrecord={tfrecords}", f"--output={out}/bt"] + workers(2),
+        "predict 1 core": ["taskset", "-c", str(cores[0]), *predict],
+        # Both halves at once; the shell waits for both and fails if either does.
+        "2 predicts 1 core each": ["sh", "-c", f"{halves[0]} & first=$!; {halves[1]}; last=$?; wait $first && exit $last"],
     }
 
 
 def check_count(name, stdout, count):
-    if name == "predict":
+    if name.startswith("2 predicts"):
+        halves = (count // 2, count - count // 2)
+        ok = stdout.count("rows (0 unreadable)") == 2 and all(f"Wrote {n} rows (0 unreadable)" in stdout for n in halves)
+    elif name.startswith("predict"):
         ok = f"Wrote {count} rows (0 unreadable)" in stdout
     else:
         ok = re.search(rf"Scored {count} images, 0 failed", stdout) is not None
@@ -193,7 +219,9 @@ def report(model_name, count, results):
               f"  {main[0] if main else '-'}; {workers or '-'}")  # fmt: skip
     for a, b, what in (("beam 1 worker", "beam 2 workers", "1 -> 2 worker processes (sized)"),
                        ("beam 1 worker pinned", "beam 2 workers pinned", "1 -> 2 worker processes, one core each"),
-                       ("beam 2 workers unsized", "beam 2 workers", "2 workers: sized / unsized")):  # fmt: skip
+                       ("beam 2 workers unsized", "beam 2 workers", "2 workers: sized / unsized"),
+                       ("predict 1 core", "2 predicts 1 core each",
+                        "1 -> 2 independent predict processes, one core each (the machine's own scaling)")):  # fmt: skip
         if a in results and b in results:
             growth = [rb / ra for (ra, _, _), (rb, _, _) in zip(results[a], results[b])]
             print(f"{what}: x{statistics.median(growth):.2f} images/s ({min(growth):.2f}-{max(growth):.2f})")

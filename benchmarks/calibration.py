@@ -10,11 +10,13 @@ train's export fits it (validation split, training photos), then on the *test* s
 - Spearman(candidate, |calibrated_score − truth|) for every uncertainty candidate (latent,
   distribution, combined) and for the exported ``score_std``; the selective curve's SRCC and MAE
   at 10 %, 50 % and 100 %;
-- the share flagged as not photo-like: test photos; three sets of inputs that are not photos,
+- the share flagged as not photo-like: test photos; four sets of inputs that are not photos,
   8 of each kind: the issue's kinds (blank, single colour, noise, text, screenshots:
   tests/not_photos.py, 40), six kinds drawn after the flag was designed
-  (tests/other_not_photos.py, 48) and eleven kinds a helper wrote without seeing the flag or
-  its results (tests/independent_not_photos.py, 88); and five real photographs from
+  (tests/other_not_photos.py, 48), eleven kinds a helper wrote without seeing the flag or
+  its results (tests/independent_not_photos.py, 88) and ten kinds another helper wrote blind
+  to the flag, its code, the other sets and every result, after the flag's form was fixed
+  (tests/blind_not_photos.py, 80: the held-out check); and five real photographs from
   scikit-learn and scikit-image (out of a synthetic set's distribution too).
 
 Then the mean and std over the runs. Quality figures, not timings: one run, any machine.
@@ -43,6 +45,7 @@ from pear_tf.data.run_flags import data_config_from_flag_lines  # noqa: E402
 from pear_tf.evaluation import calibrated as calibrated_report  # noqa: E402
 from pear_tf.evaluation.scoring import predict_dataset  # noqa: E402
 from pear_tf.exporting.saved_model import restore_model  # noqa: E402
+from tests.blind_not_photos import blind_not_photos  # noqa: E402
 from tests.independent_not_photos import independent_not_photos  # noqa: E402
 from tests.not_photos import not_photos  # noqa: E402
 from tests.other_not_photos import other_not_photos  # noqa: E402
@@ -110,7 +113,8 @@ def measure(run, mc_samples):
                "validation_spearman": calibration.uncertainty.validation_spearman}  # fmt: skip
     figures.update(test_figures(predictions, calibration, splits.scale))
     for key, kinds in (("not_photos_flagged", not_photos(8)), ("other_not_photos_flagged", other_not_photos(8)),
-                       ("independent_not_photos_flagged", independent_not_photos(8))):  # fmt: skip
+                       ("independent_not_photos_flagged", independent_not_photos(8)),
+                       ("blind_not_photos_flagged", blind_not_photos(8))):  # fmt: skip
         figures[key] = {kind: flagged(score, images, size)[0] for kind, images in kinds.items()}
         figures[key]["all"] = float(np.mean(list(figures[key].values())))
     share, scores = flagged(score, [photo(name) for name in REAL], size)
@@ -134,6 +138,7 @@ def summary(results):
         "not-photos flagged (the issue's kinds)": lambda r: r["not_photos_flagged"]["all"],
         "not-photos flagged (other kinds)": lambda r: r["other_not_photos_flagged"]["all"],
         "not-photos flagged (independent kinds)": lambda r: r["independent_not_photos_flagged"]["all"],
+        "not-photos flagged (blind kinds, held out)": lambda r: r["blind_not_photos_flagged"]["all"],
         "real photos flagged": lambda r: r["real_photos"]["flagged"],
     }
     return {name: (float(np.nanmean([get(r) for r in results])), float(np.nanstd([get(r) for r in results])))
@@ -149,6 +154,7 @@ def main(argv):
         print(f"{run}: score_std = {r['score_std_source']}; test Spearman {r['test_spearman']}; calibrated "
               f"{r['calibrated_score']}; flagged test {r['test_flagged']:.3f}, not-photos {r['not_photos_flagged']}, "
               f"other {r['other_not_photos_flagged']}, independent {r['independent_not_photos_flagged']}, "
+              f"blind {r['blind_not_photos_flagged']}, "
               f"real {r['real_photos']}")  # fmt: skip
     table = summary(results)
     for name, (mean, std) in table.items():

@@ -216,7 +216,8 @@ def test_every_console_script_runs_a_command_module():
 
 # pear_tf modules a benchmark may import before the quiet start: they load no TensorFlow (checked below).
 TF_FREE = ("pear_tf.startup", "pear_tf.data.ava", "pear_tf.command_line", "pear_tf.inference.storage",
-           "pear_tf.inference.signatures", "pear_tf.inference.metadata", "pear_tf.inference.beam")
+           "pear_tf.inference.signatures", "pear_tf.inference.metadata", "pear_tf.inference.beam",
+           "pear_tf.data.synthetic", "pear_tf.data.landscapes")
 TF_LIBRARIES = ("tensorflow", "keras", "tensorflow_probability", "tf_keras")
 
 
