@@ -4,7 +4,7 @@ Protocol buffers' wire format is walked by hand down the three messages on the w
 ``meta_graphs`` (field 2) → MetaGraphDef ``signature_def`` (5, a map: entries of key 1 and value 2)
 → SignatureDef ``inputs`` (1, a map of the same shape). Every other field is skipped by its
 length, so a graph of any size costs only the walk over its top-level fields. TensorFlow's own
-protos would import TensorFlow (tests/test_cpu_scoring.py checks the two agree).
+protos would import TensorFlow (tests/test_beam_score.py checks the two agree).
 """
 
 from pear_tf.errors import BadValue

@@ -10,6 +10,8 @@ import os
 import shutil
 import tempfile
 
+from pear_tf import startup
+
 
 def is_url(path):
     """Whether ``path`` names a file on a remote filesystem (gs://, s3://, hdfs://...)."""
@@ -22,8 +24,6 @@ def is_tflite(path):
 
 
 def _gfile():
-    from pear_tf import startup
-
     return startup.import_tensorflow_quietly().io.gfile
 
 
