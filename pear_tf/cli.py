@@ -10,13 +10,16 @@ with its message and exit status 2; any other exception is a bug and keeps its t
 """
 
 import os
-import runpy
 import sys
 
 from absl import flags
 
 from pear_tf import startup
-from pear_tf.command_line import HELP_HINT, USER_ERROR_STATUS, exit_with_message, guard, parse_flags  # noqa: F401
+# Re-exported: the commands call cli.guard and cli.parse_flags; the console scripts live in command_line.
+from pear_tf.command_line import (  # noqa: F401
+    COMMANDS, HELP_HINT, USER_ERROR_STATUS, beam_score, evaluate, evaluate_personal, exit_with_message, explain,
+    export, guard, parse_flags, personalize, predict, serve, table1, tflite_score, train, train_prior,
+)
 
 startup.import_tensorflow_quietly()
 
@@ -282,19 +285,3 @@ def write_resolved_flags(model_dir, filename="flags.txt"):
     with open(path, "w") as f:
         f.write("\n".join(line for line in lines if line) + "\n")
     return path
-
-
-def _console(command):
-    def run():
-        # Exactly what `python -m pear_tf.<command>` runs, so --help lists the same flags.
-        runpy.run_module(f"pear_tf.{command}", run_name="__main__", alter_sys=True)
-
-    run.__doc__ = f"The pear-{command.replace('_', '-')} console script: python -m pear_tf.{command}."
-    return run
-
-
-# Console scripts (setup.cfg): pear-train, pear-predict, ... beside python -m pear_tf.<command>.
-COMMANDS = ("train", "train_prior", "evaluate", "predict", "explain", "export", "serve", "tflite_score", "table1",
-            "beam_score", "personalize", "evaluate_personal")  # fmt: skip
-(train, train_prior, evaluate, predict, explain, export, serve, tflite_score, table1, beam_score, personalize,
- evaluate_personal) = (_console(name) for name in COMMANDS)  # fmt: skip

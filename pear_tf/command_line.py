@@ -2,12 +2,14 @@
 
 pear_tf/cli.py (the commands' shared flags, which loads TensorFlow) re-exports all of this; a
 command that must start without TensorFlow (pear_tf.beam_score: its launcher only builds the
-pipeline, its workers load the model) imports this module instead. A user's mistake (a bad flag,
+pipeline, its workers load the model) imports this module instead. The console scripts
+(pear-train, pear-beam-score, ...) live here too, so that none loads TensorFlow before its command does. A user's mistake (a bad flag,
 a pear_tf.errors.UserError) ends the command with its message and exit status 2; any other
 exception is a bug and keeps its traceback.
 """
 
 import functools
+import runpy
 import sys
 
 from absl import app, flags
@@ -53,3 +55,19 @@ def guard(main):
             exit_with_message(str(error))
 
     return guarded
+
+
+def _console(command):
+    def run():
+        # Exactly what `python -m pear_tf.<command>` runs, so --help lists the same flags.
+        runpy.run_module(f"pear_tf.{command}", run_name="__main__", alter_sys=True)
+
+    run.__doc__ = f"The pear-{command.replace('_', '-')} console script: python -m pear_tf.{command}."
+    return run
+
+
+# Console scripts (setup.cfg): pear-train, pear-predict, ... beside python -m pear_tf.<command>.
+COMMANDS = ("train", "train_prior", "evaluate", "predict", "explain", "export", "serve", "tflite_score", "table1",
+            "beam_score", "personalize", "evaluate_personal")  # fmt: skip
+(train, train_prior, evaluate, predict, explain, export, serve, tflite_score, table1, beam_score, personalize,
+ evaluate_personal) = (_console(name) for name in COMMANDS)  # fmt: skip
