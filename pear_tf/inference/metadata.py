@@ -31,11 +31,7 @@ def read_tflite_metadata(path_or_bytes):
     """The ``pear_metadata`` dict of a .tflite file (a local path or its bytes); None when it has none."""
     from ai_edge_litert import schema_py_generated as schema  # the [tflite] extra
 
-    if isinstance(path_or_bytes, (bytes, bytearray)):
-        data = bytes(path_or_bytes)
-    else:
-        with open(path_or_bytes, "rb") as f:
-            data = f.read()
+    data = bytes(path_or_bytes) if isinstance(path_or_bytes, (bytes, bytearray)) else storage.read_bytes(path_or_bytes)
     model = schema.Model.GetRootAs(data, 0)
     for i in range(model.MetadataLength()):
         entry = model.Metadata(i)
