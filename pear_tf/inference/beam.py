@@ -349,7 +349,10 @@ class PearModelHandler(ModelHandler):
         # TensorFlow's pools are sized for a .tflite model too: the host decode's resize runs on them.
         threads, described = sizing_lib.size_this_process(self.sizing)
         scorer = open_scorer(self.info.version_dir, self.precision, threads)
-        print(f"pear_tf worker {os.getpid()}: {described}; computes in {scorer.precision}.", file=sys.stderr)
+        # One write of the whole line: workers share stderr, and print's separate newline write let two
+        # workers' lines run together (seen when both finish loading at the same moment).
+        sys.stderr.write(f"pear_tf worker {os.getpid()}: {described}; computes in {scorer.precision}.\n")
+        sys.stderr.flush()
         return scorer
 
     def run_inference(self, batch, model, inference_args=None):
