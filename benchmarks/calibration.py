@@ -10,13 +10,15 @@ train's export fits it (validation split, training photos), then on the *test* s
 - Spearman(candidate, |calibrated_score − truth|) for every uncertainty candidate (latent,
   distribution, combined) and for the exported ``score_std``; the selective curve's SRCC and MAE
   at 10 %, 50 % and 100 %;
-- the share flagged as not photo-like: test photos; four sets of inputs that are not photos,
+- the share flagged as not photo-like: test photos; five sets of inputs that are not photos,
   8 of each kind: the issue's kinds (blank, single colour, noise, text, screenshots:
   tests/not_photos.py, 40), six kinds drawn after the flag was designed
   (tests/other_not_photos.py, 48), eleven kinds a helper wrote without seeing the flag or
   its results (tests/independent_not_photos.py, 88) and ten kinds another helper wrote blind
   to the flag, its code, the other sets and every result, after the flag's form was fixed
-  (tests/blind_not_photos.py, 80: the held-out check); and five real photographs from
+  (tests/blind_not_photos.py, 80: the held-out check), and ten more kinds a third helper wrote
+  blind in the same way, after an input-pyramid density had been tried on the first four
+  (tests/fifth_not_photos.py, 80: the check that turned it down); and five real photographs from
   scikit-learn and scikit-image (out of a synthetic set's distribution too).
 
 Then the mean and std over the runs. Quality figures, not timings: one run, any machine.
@@ -46,6 +48,7 @@ from pear_tf.evaluation import calibrated as calibrated_report  # noqa: E402
 from pear_tf.evaluation.scoring import predict_dataset  # noqa: E402
 from pear_tf.exporting.saved_model import restore_model  # noqa: E402
 from tests.blind_not_photos import blind_not_photos  # noqa: E402
+from tests.fifth_not_photos import fifth_not_photos  # noqa: E402
 from tests.independent_not_photos import independent_not_photos  # noqa: E402
 from tests.not_photos import not_photos  # noqa: E402
 from tests.other_not_photos import other_not_photos  # noqa: E402
@@ -56,6 +59,14 @@ flags.DEFINE_integer("mc_samples", 16, "Latent samples, as the export's default.
 flags.DEFINE_string("output", None, "Also write every figure as JSON here.")
 
 REAL = ("china", "flower", "astronaut", "coffee", "chelsea")
+# (figures key, its row in the summary, the set): the not-photo sets, in the order they were written.
+NOT_PHOTO_SETS = (
+    ("not_photos_flagged", "the issue's kinds", not_photos),
+    ("other_not_photos_flagged", "other kinds", other_not_photos),
+    ("independent_not_photos_flagged", "independent kinds", independent_not_photos),
+    ("blind_not_photos_flagged", "blind kinds, held out", blind_not_photos),
+    ("fifth_not_photos_flagged", "fifth set, blind, held out", fifth_not_photos),
+)
 
 
 def score_function(model, calibration, mc_samples):
@@ -112,10 +123,8 @@ def measure(run, mc_samples):
                "score_std_source": calibration.uncertainty.source,
                "validation_spearman": calibration.uncertainty.validation_spearman}  # fmt: skip
     figures.update(test_figures(predictions, calibration, splits.scale))
-    for key, kinds in (("not_photos_flagged", not_photos(8)), ("other_not_photos_flagged", other_not_photos(8)),
-                       ("independent_not_photos_flagged", independent_not_photos(8)),
-                       ("blind_not_photos_flagged", blind_not_photos(8))):  # fmt: skip
-        figures[key] = {kind: flagged(score, images, size)[0] for kind, images in kinds.items()}
+    for key, _, draw in NOT_PHOTO_SETS:
+        figures[key] = {kind: flagged(score, images, size)[0] for kind, images in draw(8).items()}
         figures[key]["all"] = float(np.mean(list(figures[key].values())))
     share, scores = flagged(score, [photo(name) for name in REAL], size)
     figures["real_photos"] = {"flagged": share, "ood_score": dict(zip(REAL, np.round(scores, 3).tolist()))}
@@ -135,10 +144,7 @@ def summary(results):
         "Spearman(latent, |error|)": lambda r: r["test_spearman"].get("latent", np.nan),
         "Spearman(distribution, |error|)": lambda r: r["test_spearman"]["distribution"],
         "test photos flagged": lambda r: r["test_flagged"],
-        "not-photos flagged (the issue's kinds)": lambda r: r["not_photos_flagged"]["all"],
-        "not-photos flagged (other kinds)": lambda r: r["other_not_photos_flagged"]["all"],
-        "not-photos flagged (independent kinds)": lambda r: r["independent_not_photos_flagged"]["all"],
-        "not-photos flagged (blind kinds, held out)": lambda r: r["blind_not_photos_flagged"]["all"],
+        **{f"not-photos flagged ({row})": lambda r, key=key: r[key]["all"] for key, row, _ in NOT_PHOTO_SETS},
         "real photos flagged": lambda r: r["real_photos"]["flagged"],
     }
     return {name: (float(np.nanmean([get(r) for r in results])), float(np.nanstd([get(r) for r in results])))
@@ -152,10 +158,8 @@ def main(argv):
         results.append(measure(run, flags.FLAGS.mc_samples))
         r = results[-1]
         print(f"{run}: score_std = {r['score_std_source']}; test Spearman {r['test_spearman']}; calibrated "
-              f"{r['calibrated_score']}; flagged test {r['test_flagged']:.3f}, not-photos {r['not_photos_flagged']}, "
-              f"other {r['other_not_photos_flagged']}, independent {r['independent_not_photos_flagged']}, "
-              f"blind {r['blind_not_photos_flagged']}, "
-              f"real {r['real_photos']}")  # fmt: skip
+              f"{r['calibrated_score']}; flagged test {r['test_flagged']:.3f}, "
+              + "".join(f"{row}: {r[key]}, " for key, row, _ in NOT_PHOTO_SETS) + f"real {r['real_photos']}")
     table = summary(results)
     for name, (mean, std) in table.items():
         print(f"{name:40s} {mean:8.3f} ± {std:.3f}  (n={len(results)})")

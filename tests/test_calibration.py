@@ -158,14 +158,16 @@ def test_a_calibration_survives_its_json_and_is_ignored_for_another_checkpoint(t
     assert record.load(str(tmp_path / "nothing")) is None
 
 
-@pytest.mark.parametrize("make", ["other", "independent", "blind"])
-def test_the_second_third_and_fourth_not_photo_sets_are_fixed_rgb_images(make):
+@pytest.mark.parametrize("make", ["other", "independent", "blind", "fifth"])
+def test_the_later_not_photo_sets_are_fixed_rgb_images(make):
     """benchmarks/calibration.py's held-out not-photos: the same pixels on every call, uint8 RGB of varied sizes."""
     from tests.blind_not_photos import blind_not_photos
+    from tests.fifth_not_photos import fifth_not_photos
     from tests.independent_not_photos import independent_not_photos
     from tests.other_not_photos import other_not_photos
 
-    draw = {"other": other_not_photos, "independent": independent_not_photos, "blind": blind_not_photos}[make]
+    draw = {"other": other_not_photos, "independent": independent_not_photos, "blind": blind_not_photos,
+            "fifth": fifth_not_photos}[make]  # fmt: skip
     first, again = draw(2), draw(2)
     assert len(first) >= 6 and all(len(images) == 2 for images in first.values())
     for kind, images in first.items():
