@@ -9,7 +9,10 @@
 # prior network pre-trained on AADB, trained first. Each run's folder is
 # $TABLE1_OUT/<ava|aadb>/<row> (default runs/table1); a row that already has
 # eval_metrics.json is not run again, and an interrupted row resumes from its checkpoint.
-# Environment: PYTHON (default python), TABLE1_OUT.
+# Environment: PYTHON (default python), TABLE1_OUT, TABLE1_JOBS (default 1): train up to that
+# many rows at a time after the prior, each logging to its folder's train.log (bash 5.1+).
+# It is for the CPU smoke or several GPUs' worth of work: every row sees every visible GPU,
+# so on one GPU leave it at 1.
 set -euo pipefail
 
 usage() { echo "usage: $0 DATA_ROOT [--smoke]" >&2; exit 2; }
@@ -18,6 +21,14 @@ DATA_ROOT=$(realpath -m "$1")  # absolute: the script runs from the repository r
 SMOKE=0
 [[ ${2:-} == "--smoke" ]] && SMOKE=1
 [[ $# -le 2 && ( $# -eq 1 || $SMOKE -eq 1 ) ]] || usage
+JOBS=${TABLE1_JOBS:-1}
+if [[ ! $JOBS =~ ^[1-9][0-9]*$ ]]; then
+  echo "error: TABLE1_JOBS must be a whole number of rows at a time, 1 or more, not '$JOBS'" >&2; exit 2
+fi
+# wait -n -p (which row finished) is bash 5.1's
+if (( JOBS > 1 && BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501 )); then
+  echo "error: TABLE1_JOBS>1 needs bash 5.1 or later" >&2; exit 2
+fi
 
 PYTHON=${PYTHON:-python}
 OUT=$(realpath -m "${TABLE1_OUT:-runs/table1}")
@@ -55,18 +66,58 @@ if [[ ! -f $PRIOR/prior_metrics.json ]]; then
     --data_dir="$DATA_ROOT/AADB" --model_dir="$PRIOR"
 fi
 
+run_row() {  # run_row DATASET ROW: trains the row into $OUT/DATASET/ROW, timed
+  local dataset=$1 row=$2 run_dir="$OUT/$1/$2" extra=()
+  grep -q "^--prior_checkpoint=runs" "pipelines/table1/${dataset}_${row}.flags" && extra+=(--prior_checkpoint="$PRIOR")
+  timed "$run_dir" "$PYTHON" -m pear_tf.train --flagfile="pipelines/table1/${dataset}_${row}.flags" "${SMOKE_FLAGS[@]}" \
+    --data_dir="$DATA_ROOT/${dataset^^}" --model_dir="$run_dir" --export_dir="$OUT/savedmodels/${dataset}_${row}" \
+    "${extra[@]}"
+}
+
+# TABLE1_JOBS>1: rows train in the background; the pid of each is a key of running.
+declare -A running=()
+failed=()
+reap() {  # reap: waits for one background row to finish and says how it went
+  local pid status=0
+  wait -n -p pid "${!running[@]}" || status=$?  # checked here: set -e does not see a background row fail
+  local name=${running[$pid]}
+  unset "running[$pid]"
+  if (( status == 0 )); then
+    echo "=== $name: finished in $(cat "$OUT/${name/ //}/wall_time_s")s"
+  else
+    echo "=== $name: FAILED (exit status $status)"
+    failed+=("$name")
+  fi
+}
+
 for dataset in ava aadb; do
   for row in ce nima uiaa pear pear_lambda0 pear_no_prior; do
     run_dir="$OUT/$dataset/$row"
     [[ -f $run_dir/eval_metrics.json ]] && { echo "=== $dataset $row: done already"; continue; }
-    echo "=== $dataset $row"
-    extra=()
-    grep -q "^--prior_checkpoint=runs" "pipelines/table1/${dataset}_${row}.flags" && extra+=(--prior_checkpoint="$PRIOR")
-    timed "$run_dir" "$PYTHON" -m pear_tf.train --flagfile="pipelines/table1/${dataset}_${row}.flags" "${SMOKE_FLAGS[@]}" \
-      --data_dir="$DATA_ROOT/${dataset^^}" --model_dir="$run_dir" --export_dir="$OUT/savedmodels/${dataset}_${row}" \
-      "${extra[@]}"
+    if (( JOBS == 1 )); then
+      echo "=== $dataset $row"
+      run_row "$dataset" "$row"
+      continue
+    fi
+    while (( ${#running[@]} >= JOBS )); do reap; done
+    (( ${#failed[@]} == 0 )) || break 2  # as a sequential run would, start no more rows after a failure
+    echo "=== $dataset $row (log: $run_dir/train.log)"
+    mkdir -p "$run_dir"
+    # Background jobs ignore SIGINT in a script; undo that so Ctrl-C stops the rows as well.
+    ( trap - INT QUIT; run_row "$dataset" "$row" ) > "$run_dir/train.log" 2>&1 &
+    running[$!]="$dataset $row"
   done
 done
+while (( ${#running[@]} > 0 )); do reap; done
+if (( ${#failed[@]} > 0 )); then
+  for name in "${failed[@]}"; do
+    echo "--- $name: the last 40 lines of $OUT/${name/ //}/train.log"
+    tail -n 40 "$OUT/${name/ //}/train.log"
+  done >&2
+  printf -v names '%s, ' "${failed[@]}"
+  echo "error: ${names%, } failed (logs above); table1.md not written" >&2
+  exit 1
+fi
 
 smoke_flag=()
 [[ $SMOKE -eq 1 ]] && smoke_flag=(--smoke)

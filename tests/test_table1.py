@@ -1,4 +1,4 @@
-"""pipelines/table1.sh --smoke runs every Table 1 row and writes a complete table1.md (about 3 min)."""
+"""pipelines/table1.sh --smoke runs every Table 1 row and writes a complete table1.md (about 2.5 min, 2 jobs)."""
 
 import glob
 import json
@@ -53,6 +53,7 @@ def test_row_flagfiles_keep_the_papers_settings_and_change_one_thing():
 
 def test_table1_smoke_run_writes_a_complete_table(tmp_path):
     env = {**os.environ, "PYTHONPATH": ROOT, "PYTHON": sys.executable, "TABLE1_OUT": str(tmp_path / "out")}
+    env["TABLE1_JOBS"] = "2"  # two rows at a time: the rows are mostly single-threaded tracing
     result = subprocess.run(
         ["bash", os.path.join(ROOT, "pipelines", "table1.sh"), str(tmp_path / "data"), "--smoke"],
         env=env,
@@ -61,6 +62,7 @@ def test_table1_smoke_run_writes_a_complete_table(tmp_path):
         timeout=1200,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "out" / "aadb" / "pear" / "train.log").stat().st_size > 0  # each row's own log
     table = (tmp_path / "out" / "table1.md").read_text()
     assert "missing" not in table
     rows = {
@@ -75,3 +77,18 @@ def test_table1_smoke_run_writes_a_complete_table(tmp_path):
     # The paper's figures, accuracy in per cent like ours.
     assert rows["PEAR"][1:8:2] == ["80.52", "0.7190", "0.0650", "0.7281"], rows["PEAR"]
     assert rows["AAL"][1] == "n/a"
+
+
+def test_table1_refuses_a_bad_table1_jobs(tmp_path):
+    for jobs in ("0", "x", "-1", "2.5"):
+        result = subprocess.run(
+            ["bash", os.path.join(ROOT, "pipelines", "table1.sh"), str(tmp_path / "data"), "--smoke"],
+            # PYTHON=false: were TABLE1_JOBS let through, the first step fails (status 1) instead of training.
+            env={**os.environ, "PYTHON": "false", "TABLE1_OUT": str(tmp_path / "out"), "TABLE1_JOBS": jobs},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, (jobs, result.returncode, result.stderr)
+        assert f"TABLE1_JOBS must be a whole number of rows at a time, 1 or more, not '{jobs}'" in result.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "out").exists()  # refused before any work
