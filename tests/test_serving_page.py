@@ -19,10 +19,31 @@ SCREENSHOT_COPY = os.environ.get("PEAR_SERVING_SCREENSHOT")
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from tests.conftest import export_tiny_pear
+    """A tiny PEAR served with a photo-likeness density fitted on 60 photo-like JPEGs (seeds 100–159)."""
+    import dataclasses
 
+    import keras
+    import tensorflow as tf
+
+    from pear_tf.calibration import density, record
+    from pear_tf.data import decode
+    from pear_tf.data.preprocessing import preprocess
+    from pear_tf.exporting import saved_model
+    from pear_tf.model import PEAR, stages
+    from tests.conftest import TINY
+
+    keras.utils.set_random_seed(0)
+    model = PEAR(TINY, seed=0)
+    model.build_all()
+    images = tf.stack([preprocess(decode.decode_image(_photo(seed)), TINY.image_size) for seed in range(100, 160)])
+    statistics = model.score(images, with_internals=True)["stage_statistics"].numpy()
+    calibration = dataclasses.replace(
+        record.unfitted(TINY.bin_values, sampled=True),
+        density=density.fit_density(statistics, logged=stages.spread_mask(model.backbone)),
+    )
     base = str(tmp_path_factory.mktemp("savedmodels") / "pear")
-    export_tiny_pear(base, mc_samples=4)
+    saved_model.export_saved_model(model, base, saved_model.export_metadata(model, "synthetic"), mc_samples=4,
+                                   calibration=calibration)  # fmt: skip
     server = LiveServer(base)
     yield server
     server.stop()
@@ -41,14 +62,19 @@ def _photo(seed, size=160):
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (make browser)")
-def test_page_scores_two_chosen_photos_like_the_rest_api(live, tmp_path):
+def test_page_scores_chosen_photos_like_the_rest_api_and_flags_what_is_not_a_photo(live, tmp_path):
     from playwright.sync_api import sync_playwright
+
+    from tests.not_photos import text_page
 
     photos = []
     for i in range(2):
         path = tmp_path / f"photo_{i}.jpg"
         path.write_bytes(_photo(i))
         photos.append(path)
+    page_of_text = tmp_path / "text_page.png"
+    Image.fromarray(text_page(0)).save(page_of_text)
+    photos.append(page_of_text)
     _, rest = live.request("/v1/models/pear:predict", {"instances": [_b64(p.read_bytes()) for p in photos]})
     requested = []
     with sync_playwright() as playwright:
@@ -66,7 +92,7 @@ def test_page_scores_two_chosen_photos_like_the_rest_api(live, tmp_path):
             page.wait_for_selector("body[data-ready='1']", timeout=30_000)
             assert "version 1" in page.inner_text("#model-info") and "synthetic" in page.inner_text("#model-info")
             page.set_input_files("#files", [str(p) for p in photos])
-            page.wait_for_function("document.querySelectorAll(\".card[data-done='1']\").length == 2", timeout=30_000)
+            page.wait_for_function("document.querySelectorAll(\".card[data-done='1']\").length == 3", timeout=30_000)
             cards = {c.query_selector(".name").inner_text(): c for c in page.query_selector_all(".card")}
             for photo, row in zip(photos, rest["predictions"]):
                 card = cards[photo.name]
@@ -79,6 +105,13 @@ def test_page_scores_two_chosen_photos_like_the_rest_api(live, tmp_path):
                 assert row["score_std"] > 0
                 assert len(card.query_selector_all(".attr-bar")) == 11
                 assert len(card.query_selector_all(".hist-bar")) == len(row["distribution"])
+                flag = card.query_selector(".flag").inner_text()
+                if row["is_photo_like"]:
+                    assert flag == "photo-like", (photo.name, flag)
+                else:
+                    assert flag.startswith(f"not photo-like (ood {row['ood_score']:.1f})"), (photo.name, flag)
+            # The REST API flags the page of text and neither photo: the page showed both kinds of flag.
+            assert [row["is_photo_like"] for row in rest["predictions"]] == [True, True, False]
             screenshot = tmp_path / "serving_page.png"
             page.screenshot(path=str(screenshot), full_page=True)
         finally:
