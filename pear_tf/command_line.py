@@ -3,9 +3,9 @@
 pear_tf/cli.py (the commands' shared flags, which loads TensorFlow) re-exports all of this; a
 command that must start without TensorFlow (pear_tf.beam_score: its launcher only builds the
 pipeline, its workers load the model) imports this module instead. The console scripts
-(pear-train, pear-beam-score, ...) live here too, so that none loads TensorFlow before its command does. A user's mistake (a bad flag,
-a pear_tf.errors.UserError) ends the command with its message and exit status 2; any other
-exception is a bug and keeps its traceback.
+(pear-train, pear-beam-score, ...) live here too, so that none loads TensorFlow before its
+command does. A user's mistake (a bad flag, a pear_tf.errors.UserError) ends the command with
+its message and exit status 2; any other exception is a bug and keeps its traceback.
 """
 
 import functools

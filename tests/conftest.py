@@ -68,8 +68,11 @@ def tiny_model():
     return model
 
 
-def export_tiny_pear(base, dataset="synthetic", mc_samples=0):
-    """A tiny untrained PEAR (seed 0) exported as the next version of ``base``: (its version folder, the model)."""
+def export_tiny_pear(base, dataset="synthetic", mc_samples=0, calibrate=None):
+    """A tiny untrained PEAR (seed 0) exported as the next version of ``base``: (its version folder, the model).
+
+    ``calibrate``: a function model → ScoreCalibration that the export applies (None: none).
+    """
     import keras
 
     from pear_tf.exporting import saved_model
@@ -79,4 +82,6 @@ def export_tiny_pear(base, dataset="synthetic", mc_samples=0):
     model = PEAR(TINY, seed=0)
     model.build_all()
     metadata = saved_model.export_metadata(model, dataset)
-    return saved_model.export_saved_model(model, str(base), metadata, mc_samples=mc_samples), model
+    calibration = calibrate(model) if calibrate else None
+    return saved_model.export_saved_model(model, str(base), metadata, mc_samples=mc_samples,
+                                          calibration=calibration), model  # fmt: skip

@@ -20,33 +20,33 @@ SCREENSHOT_COPY = os.environ.get("PEAR_SERVING_SCREENSHOT")
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """A tiny PEAR served with a photo-likeness density fitted on 60 photo-like JPEGs (seeds 100–159)."""
+    from tests.conftest import export_tiny_pear
+
+    base = str(tmp_path_factory.mktemp("savedmodels") / "pear")
+    export_tiny_pear(base, mc_samples=4, calibrate=_photo_likeness)
+    server = LiveServer(base)
+    yield server
+    server.stop()
+
+
+def _photo_likeness(model):
+    """The uncalibrated map and std, with a density of ``model``'s statistics of 60 photo-like JPEGs."""
     import dataclasses
 
-    import keras
     import tensorflow as tf
 
     from pear_tf.calibration import density, record
     from pear_tf.data import decode
     from pear_tf.data.preprocessing import preprocess
-    from pear_tf.exporting import saved_model
-    from pear_tf.model import PEAR, stages
-    from tests.conftest import TINY
+    from pear_tf.model import stages
 
-    keras.utils.set_random_seed(0)
-    model = PEAR(TINY, seed=0)
-    model.build_all()
-    images = tf.stack([preprocess(decode.decode_image(_photo(seed)), TINY.image_size) for seed in range(100, 160)])
+    size = model.config.image_size
+    images = tf.stack([preprocess(decode.decode_image(_photo(seed)), size) for seed in range(100, 160)])
     statistics = model.score(images, with_internals=True)["stage_statistics"].numpy()
-    calibration = dataclasses.replace(
-        record.unfitted(TINY.bin_values, sampled=True),
+    return dataclasses.replace(
+        record.unfitted(model.config.bin_values, sampled=True),
         density=density.fit_density(statistics, logged=stages.spread_mask(model.backbone)),
     )
-    base = str(tmp_path_factory.mktemp("savedmodels") / "pear")
-    saved_model.export_saved_model(model, base, saved_model.export_metadata(model, "synthetic"), mc_samples=4,
-                                   calibration=calibration)  # fmt: skip
-    server = LiveServer(base)
-    yield server
-    server.stop()
 
 
 def _photo(seed, size=160):
